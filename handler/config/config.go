@@ -1,0 +1,224 @@
+// Package config reads huntwatch's settings from the environment (Azure Functions app settings are
+// environment variables) and checks them once, at start-up, so that a bad setting fails fast with a
+// message that names it.
+//
+// Settings is the public contract: README's settings table, local.settings.sample.json and
+// infra/main.bicep list the same names, and a test keeps the three in step with this file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Setting describes one app setting.
+type Setting struct {
+	Name    string
+	Default string
+	Help    string
+	Secret  bool // never printed, logged or echoed back in an error
+	Host    bool // read by the Functions host, not by the handler
+}
+
+// Settings lists every app setting huntwatch knows, in the order --help shows them.
+var Settings = []Setting{
+	{Name: "LOG_ANALYTICS_WORKSPACE_ID", Help: "Log Analytics workspace (customer) id to query; absent: local sample mode over testdata/logs"},
+	{Name: "LOG_ANALYTICS_ENDPOINT", Default: "https://api.loganalytics.io/v1", Help: "Log Analytics query API base URL (sovereign clouds, tests)"},
+	{Name: "HUNT_FILE", Help: "a Sentinel hunting-query YAML file, or the name of a bundled hunt; absent: the bundled default hunt"},
+	{Name: "HUNT_SCHEDULE", Default: "0 0 * * * *", Help: "NCRONTAB schedule of the timer (six fields)", Host: true},
+	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run queries (Go duration)"},
+	{Name: "HUNT_MAX_CATCHUP", Default: "168h", Help: "longest window after downtime (Go duration)"},
+	{Name: "DEDUP_TABLE_CONNECTION", Help: "Table Storage connection string (shared key, e.g. Azurite)", Secret: true},
+	{Name: "DEDUP_TABLE_ENDPOINT", Help: "Table Storage endpoint https://ACCOUNT.table.core.windows.net (managed identity)"},
+	{Name: "DEDUP_TABLE_NAME", Default: "HuntFindings", Help: "dedup table name"},
+	{Name: "DEDUP_TTL", Default: "720h", Help: "after this a known fingerprint alerts again; 0 = never (Go duration)"},
+	{Name: "SLACK_BOT_TOKEN", Help: "Slack bot token (xoxb-...), posts with chat.postMessage; needs SLACK_CHANNEL", Secret: true},
+	{Name: "SLACK_CHANNEL", Help: "Slack channel id or name for the bot token"},
+	{Name: "SLACK_WEBHOOK_URL", Help: "Slack incoming webhook URL, instead of a bot token", Secret: true},
+	{Name: "SLACK_API_URL", Default: "https://slack.com/api/", Help: "Slack Web API base URL"},
+	{Name: "AZURE_CLIENT_ID", Help: "client id of the user-assigned managed identity; absent: system-assigned or developer credentials"},
+	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
+}
+
+// Config is the checked settings.
+type Config struct {
+	WorkspaceID   string
+	LogsEndpoint  string
+	HuntFile      string
+	Lookback      time.Duration
+	MaxCatchup    time.Duration
+	TableConn     string
+	TableEndpoint string
+	TableName     string
+	TTL           time.Duration
+	SlackToken    string
+	SlackChannel  string
+	SlackWebhook  string
+	SlackAPIURL   string
+	ClientID      string
+	LogLevel      slog.Level
+}
+
+// Secrets returns the values of the secret settings that are set, for redaction.
+func (c Config) Secrets() []string {
+	var s []string
+	for _, v := range []string{c.TableConn, c.SlackToken, c.SlackWebhook} {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	if key := accountKey(c.TableConn); key != "" {
+		s = append(s, key)
+	}
+	return s
+}
+
+func accountKey(conn string) string {
+	for _, part := range strings.Split(conn, ";") {
+		if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(strings.TrimSpace(k), "AccountKey") {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// Load reads and checks the settings with getenv (os.Getenv in production). It reports every bad
+// setting at once, each error naming the setting and what it expects; secret values are never quoted.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		WorkspaceID:   r.str("LOG_ANALYTICS_WORKSPACE_ID"),
+		LogsEndpoint:  r.url("LOG_ANALYTICS_ENDPOINT", "https"),
+		HuntFile:      r.str("HUNT_FILE"),
+		Lookback:      r.duration("HUNT_LOOKBACK", false),
+		MaxCatchup:    r.duration("HUNT_MAX_CATCHUP", false),
+		TableConn:     r.str("DEDUP_TABLE_CONNECTION"),
+		TableEndpoint: r.url("DEDUP_TABLE_ENDPOINT", "https"),
+		TableName:     r.tableName("DEDUP_TABLE_NAME"),
+		TTL:           r.duration("DEDUP_TTL", true),
+		SlackToken:    r.str("SLACK_BOT_TOKEN"),
+		SlackChannel:  r.str("SLACK_CHANNEL"),
+		SlackWebhook:  r.url("SLACK_WEBHOOK_URL", "https"),
+		SlackAPIURL:   r.url("SLACK_API_URL", "http", "https"),
+		ClientID:      r.str("AZURE_CLIENT_ID"),
+		LogLevel:      r.level("LOG_LEVEL"),
+	}
+	if c.MaxCatchup > 0 && c.Lookback > c.MaxCatchup {
+		r.fail("HUNT_MAX_CATCHUP", "must be at least HUNT_LOOKBACK (%s)", c.Lookback)
+	}
+	if c.TableConn != "" && c.TableEndpoint != "" {
+		r.fail("DEDUP_TABLE_ENDPOINT", "set DEDUP_TABLE_CONNECTION or DEDUP_TABLE_ENDPOINT, not both")
+	}
+	if c.TableConn != "" && !strings.Contains(strings.ToLower(c.TableConn), "tableendpoint=") && !strings.Contains(strings.ToLower(c.TableConn), "accountname=") {
+		r.fail("DEDUP_TABLE_CONNECTION", "expects a connection string with AccountName=...;AccountKey=... (and TableEndpoint=... for Azurite)")
+	}
+	switch {
+	case c.SlackToken != "" && c.SlackWebhook != "":
+		r.fail("SLACK_WEBHOOK_URL", "set SLACK_BOT_TOKEN (with SLACK_CHANNEL) or SLACK_WEBHOOK_URL, not both")
+	case c.SlackToken != "" && c.SlackChannel == "":
+		r.fail("SLACK_CHANNEL", "is required with SLACK_BOT_TOKEN")
+	case c.SlackToken == "" && c.SlackChannel != "":
+		r.fail("SLACK_BOT_TOKEN", "is required with SLACK_CHANNEL")
+	}
+	if c.SlackAPIURL != "" && !strings.HasSuffix(c.SlackAPIURL, "/") {
+		c.SlackAPIURL += "/"
+	}
+	return c, errors.Join(r.errs...)
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("setting %s %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) str(name string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return defaultOf(name)
+}
+
+func (r *reader) duration(name string, zeroOK bool) time.Duration {
+	v := r.str(name)
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		r.fail(name, "expects a Go duration such as 24h or 90m, got %q", v)
+	case d < 0 || (d == 0 && !zeroOK):
+		r.fail(name, "must be positive, got %q", v)
+	}
+	return d
+}
+
+func (r *reader) url(name string, schemes ...string) string {
+	v := r.str(name)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || !contains(schemes, u.Scheme) {
+		shown := fmt.Sprintf("%q", v)
+		if isSecret(name) {
+			shown = "a value that is not one (not shown: secret)"
+		}
+		r.fail(name, "expects an absolute %s URL, got %s", strings.Join(schemes, " or "), shown)
+		return ""
+	}
+	return v
+}
+
+func (r *reader) tableName(name string) string {
+	v := r.str(name)
+	ok := len(v) >= 3 && len(v) <= 63 && v[0] >= 'A' && (v[0] <= 'Z' || v[0] >= 'a') && v[0] <= 'z'
+	for _, c := range v {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	}
+	if !ok {
+		r.fail(name, "expects 3-63 letters and digits starting with a letter, got %q", v)
+	}
+	return v
+}
+
+func (r *reader) level(name string) slog.Level {
+	v := r.str(name)
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, "expects debug, info, warn or error, got %q", v)
+	}
+	return l
+}
+
+func defaultOf(name string) string {
+	for _, s := range Settings {
+		if s.Name == name {
+			return s.Default
+		}
+	}
+	panic("config: unknown setting " + name)
+}
+
+func isSecret(name string) bool {
+	for _, s := range Settings {
+		if s.Name == name {
+			return s.Secret
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
