@@ -1,0 +1,390 @@
+package hunt_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// memStore is the Store contract in memory (the real stores pass tablestore's conformance suite).
+type memStore struct {
+	mu      sync.Mutex
+	windows map[string]time.Time
+	recs    map[string]map[string]*hunt.Record
+	n       int
+	failPut error
+}
+
+func newMemStore() *memStore {
+	return &memStore{windows: map[string]time.Time{}, recs: map[string]map[string]*hunt.Record{}}
+}
+
+func (m *memStore) Load(_ context.Context, h string) (*hunt.State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := &hunt.State{WindowEnd: m.windows[h], Records: map[string]*hunt.Record{}}
+	for fp, r := range m.recs[h] {
+		st.Records[fp] = r.Clone()
+	}
+	return st, nil
+}
+
+func (m *memStore) Put(_ context.Context, h string, recs []*hunt.Record) ([]*hunt.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failPut != nil {
+		return nil, m.failPut
+	}
+	if m.recs[h] == nil {
+		m.recs[h] = map[string]*hunt.Record{}
+	}
+	var lost []*hunt.Record
+	for _, r := range recs {
+		cur := m.recs[h][r.Fingerprint]
+		if (r.Version == "" && cur != nil) || (r.Version != "" && (cur == nil || cur.Version != r.Version)) {
+			lost = append(lost, r)
+			continue
+		}
+		if r.Remove {
+			delete(m.recs[h], r.Fingerprint)
+			continue
+		}
+		m.n++
+		r.Version = strconv.Itoa(m.n)
+		m.recs[h][r.Fingerprint] = r.Clone()
+	}
+	return lost, nil
+}
+
+func (m *memStore) SaveWindow(_ context.Context, h string, end time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.windows[h] = end
+	return nil
+}
+
+// rowsSource answers every query with fixed rows and remembers what it was asked.
+type rowsSource struct {
+	res       *hunt.Result
+	err       error
+	timespans []hunt.Window
+	queries   []string
+}
+
+func (s *rowsSource) Query(_ context.Context, q string, ts hunt.Window) (*hunt.Result, error) {
+	s.timespans = append(s.timespans, ts)
+	s.queries = append(s.queries, q)
+	return s.res, s.err
+}
+
+// recorder is a Notifier that keeps what it was given and fails on demand.
+type recorder struct {
+	mu    sync.Mutex
+	sent  []string // fingerprints
+	fail  func(f *hunt.Finding) error
+	calls int
+}
+
+func (n *recorder) Notify(_ context.Context, _ *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls++
+	if n.fail != nil {
+		if err := n.fail(f); err != nil {
+			return hunt.MessageRef{}, err
+		}
+	}
+	n.sent = append(n.sent, f.Fingerprint)
+	return hunt.MessageRef{Channel: "C1", TS: fmt.Sprint(len(n.sent))}, nil
+}
+
+var testHunt = &hunt.Hunt{ID: "h1", Name: "Test hunt", Query: "T",
+	Entities: []hunt.EntityMapping{{EntityType: "Account", FieldMappings: []hunt.FieldMapping{{Identifier: "FullName", ColumnName: "Caller"}}}}}
+
+var cols = []hunt.Column{{Name: "TimeGenerated", Type: "datetime"}, {Name: "CorrelationId", Type: "string"}, {Name: "Caller", Type: "string"}, {Name: "ScriptFingerprintHash", Type: "string"}}
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+func row(min int, corr, caller, fp string) []any {
+	return []any{t0.Add(time.Duration(min) * time.Minute), corr, caller, fp}
+}
+
+type fixture struct {
+	src   *rowsSource
+	store *memStore
+	note  *recorder
+	now   time.Time
+	r     *hunt.Runner
+}
+
+func newFixture(rows ...[]any) *fixture {
+	f := &fixture{src: &rowsSource{res: &hunt.Result{Columns: cols, Rows: rows}}, store: newMemStore(), note: &recorder{}, now: t0.Add(time.Hour)}
+	f.r = &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: f.src, Store: f.store, Notifier: f.note,
+		Now: func() time.Time { return f.now }, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, TTL: 720 * time.Hour}
+	return f
+}
+
+func (f *fixture) run(t *testing.T) (hunt.Summary, error) {
+	t.Helper()
+	return f.r.Run(context.Background(), testHunt)
+}
+
+func TestRunPostsEachNewFingerprintOnce(t *testing.T) {
+	f := newFixture(row(0, "c1", "alice", "A"), row(5, "c2", "bob", "A"), row(1, "c3", "bob", "B"))
+	sum, err := f.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(f.note.sent); got != "[A B]" {
+		t.Errorf("sent %s, want [A B] (earliest first)", got)
+	}
+	if sum.New != 2 || sum.Posted != 2 || sum.Pending != 0 || sum.Rows != 3 || sum.Fingerprints != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+	st, _ := f.store.Load(context.Background(), "h1")
+	a := st.Records["A"]
+	if a.State != hunt.Delivered || a.Occurrences != 2 || a.Finding != nil || a.Message.TS != "1" || !a.FirstSeen.Equal(t0) || !a.LastSeen.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("record A = %+v", a)
+	}
+	if !st.WindowEnd.Equal(f.now) {
+		t.Errorf("window end %v, want %v", st.WindowEnd, f.now)
+	}
+
+	// The same rows again: nothing posted, nothing counted twice.
+	f.now = f.now.Add(time.Hour)
+	sum, err = f.run(t)
+	if err != nil || len(f.note.sent) != 2 || sum.New != 0 || sum.Repeats != 0 {
+		t.Errorf("second run: err %v, sent %v, summary %+v", err, f.note.sent, sum)
+	}
+	st, _ = f.store.Load(context.Background(), "h1")
+	if st.Records["A"].Occurrences != 2 {
+		t.Errorf("occurrences counted twice: %d", st.Records["A"].Occurrences)
+	}
+
+	// A new occurrence of A is a repeat; a new fingerprint C posts once.
+	f.src.res.Rows = append(f.src.res.Rows, row(70, "c4", "carol", "A"), row(71, "c5", "dave", "C"))
+	sum, err = f.run(t)
+	if err != nil || fmt.Sprint(f.note.sent) != "[A B C]" || sum.Repeats != 1 || sum.New != 1 {
+		t.Errorf("third run: err %v, sent %v, summary %+v", err, f.note.sent, sum)
+	}
+}
+
+func TestRunWindow(t *testing.T) {
+	f := newFixture()
+	if _, err := f.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := hunt.Window{Start: f.now.Add(-24*time.Hour - hunt.ClockSkew), End: f.now}
+	if f.src.timespans[0] != want {
+		t.Errorf("timespan %v, want %v", f.src.timespans[0], want)
+	}
+	wantDecl := "let HuntStart = datetime(2026-10-31T13:00:00Z);\nlet HuntEnd = datetime(2026-11-01T13:00:00Z);\nT"
+	if f.src.queries[0] != wantDecl {
+		t.Errorf("query %q, want %q", f.src.queries[0], wantDecl)
+	}
+	// Down for three days: the next run catches up from the last window's end.
+	last := f.now
+	f.now = f.now.Add(72 * time.Hour)
+	f.run(t)
+	if got := f.src.timespans[1].Start.Add(hunt.ClockSkew); !got.Equal(last) {
+		t.Errorf("catch-up starts %v, want %v", got, last)
+	}
+}
+
+func TestNextWindow(t *testing.T) {
+	now := t0
+	for _, test := range []struct {
+		name    string
+		lastEnd time.Time
+		want    time.Time
+	}{
+		{"first run", time.Time{}, now.Add(-24 * time.Hour)},
+		{"recent run overlaps by lookback", now.Add(-time.Hour), now.Add(-24 * time.Hour)},
+		{"after downtime from last end", now.Add(-48 * time.Hour), now.Add(-48 * time.Hour)},
+		{"capped at max catch-up", now.Add(-400 * time.Hour), now.Add(-168 * time.Hour)},
+		{"last end in the future", now.Add(time.Hour), now.Add(-24 * time.Hour)},
+	} {
+		w := hunt.NextWindow(now, test.lastEnd, 24*time.Hour, 168*time.Hour)
+		if !w.Start.Equal(test.want) || !w.End.Equal(now) {
+			t.Errorf("%s: %v, want start %v", test.name, w, test.want)
+		}
+	}
+}
+
+func TestRunFailedPostIsDeliveredNextRun(t *testing.T) {
+	f := newFixture(row(0, "c1", "alice", "A"), row(1, "c2", "bob", "B"))
+	f.note.fail = func(fd *hunt.Finding) error {
+		if fd.Fingerprint == "A" {
+			return errors.New("invalid_blocks")
+		}
+		return nil
+	}
+	sum, err := f.run(t)
+	if err == nil || sum.Posted != 1 || sum.Failed != 1 || sum.Pending != 1 {
+		t.Fatalf("err %v, summary %+v", err, sum)
+	}
+	st, _ := f.store.Load(context.Background(), "h1")
+	if a := st.Records["A"]; a.State != hunt.Pending || a.Attempts != 1 || a.LastError == "" || !a.ClaimedUntil.IsZero() || a.Finding == nil {
+		t.Errorf("record A after failure = %+v", a)
+	}
+	// The next run no longer sees A's row, yet delivers it from the stored finding.
+	f.note.fail = nil
+	f.src.res.Rows = f.src.res.Rows[1:]
+	f.now = f.now.Add(time.Hour)
+	sum, err = f.run(t)
+	if err != nil || fmt.Sprint(f.note.sent) != "[B A]" || sum.Retried != 1 || sum.Pending != 0 {
+		t.Errorf("err %v, sent %v, summary %+v", err, f.note.sent, sum)
+	}
+}
+
+func TestRunUnavailableNotifierStopsAndReleases(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"), row(1, "c2", "b", "B"), row(2, "c3", "c", "C"))
+	f.note.fail = func(*hunt.Finding) error { return fmt.Errorf("invalid_auth: %w", hunt.ErrUnavailable) }
+	sum, err := f.run(t)
+	if !errors.Is(err, hunt.ErrUnavailable) || f.note.calls != 1 || sum.Pending != 3 {
+		t.Fatalf("err %v, calls %d, summary %+v", err, f.note.calls, sum)
+	}
+	st, _ := f.store.Load(context.Background(), "h1")
+	for fp, r := range st.Records {
+		if !r.ClaimedUntil.IsZero() {
+			t.Errorf("%s still claimed until %v", fp, r.ClaimedUntil)
+		}
+	}
+	f.note.fail = nil
+	if _, err := f.run(t); err != nil || len(f.note.sent) != 3 {
+		t.Errorf("recovery: err %v, sent %v", err, f.note.sent)
+	}
+}
+
+func TestRunStoreDownPostsNothing(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	f.store.failPut = errors.New("connection refused")
+	if _, err := f.run(t); err == nil || f.note.calls != 0 {
+		t.Fatalf("err %v, calls %d", err, f.note.calls)
+	}
+	if !f.store.windows["h1"].IsZero() {
+		t.Error("window advanced")
+	}
+}
+
+func TestRunPartialResultDoesNotAdvance(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	f.src.res.Partial = errors.New("PartialError: query exceeded limits")
+	_, err := f.run(t)
+	if err == nil || len(f.note.sent) != 1 {
+		t.Fatalf("err %v, sent %v: partial rows are processed and the run fails", err, f.note.sent)
+	}
+	if !f.store.windows["h1"].IsZero() {
+		t.Error("window advanced on a partial result")
+	}
+}
+
+func TestRunMissingColumnPostsNothing(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	f.src.res = &hunt.Result{Columns: cols[:2], Rows: [][]any{{t0, "c1"}}}
+	_, err := f.run(t)
+	if err == nil || f.note.calls != 0 || !contains(err.Error(), `"Caller"`) {
+		t.Fatalf("err %v, calls %d", err, f.note.calls)
+	}
+}
+
+func TestRunCapQueuesTheRest(t *testing.T) {
+	var rows [][]any
+	for i := range 7 {
+		rows = append(rows, row(i, fmt.Sprint("c", i), "a", fmt.Sprint("F", i)))
+	}
+	f := newFixture(rows...)
+	f.r.MaxPosts = 3
+	sum, err := f.run(t)
+	if err != nil || sum.Posted != 3 || sum.Pending != 4 {
+		t.Fatalf("err %v summary %+v", err, sum)
+	}
+	f.run(t)
+	f.run(t)
+	if len(f.note.sent) != 7 {
+		t.Errorf("after three runs sent %v", f.note.sent)
+	}
+}
+
+func TestRunTTL(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	f.run(t)
+	f.now = f.now.Add(800 * time.Hour)
+	f.src.res.Rows = [][]any{row(800*60, "c9", "a", "A")}
+	sum, _ := f.run(t)
+	if len(f.note.sent) != 2 || sum.New != 1 {
+		t.Errorf("after TTL: sent %v, summary %+v", f.note.sent, sum)
+	}
+}
+
+func TestRunConcurrentRunsPostOnce(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"), row(1, "c2", "b", "B"))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { f.run(t) })
+	}
+	wg.Wait()
+	if len(f.note.sent) != 2 {
+		t.Errorf("sent %v, want each fingerprint once", f.note.sent)
+	}
+}
+
+func TestRunRecordsDeliveryAfterConflict(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	// Someone else touches the record while we post (our lease lapsed): the delivery still sticks.
+	f.note.fail = func(fd *hunt.Finding) error {
+		st, _ := f.store.Load(context.Background(), "h1")
+		rec := st.Records["A"]
+		rec.Attempts = 9
+		f.store.Put(context.Background(), "h1", []*hunt.Record{rec})
+		return nil
+	}
+	if _, err := f.run(t); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.store.Load(context.Background(), "h1")
+	if rec := st.Records["A"]; rec.State != hunt.Delivered || rec.Message.TS == "" {
+		t.Errorf("record %+v", rec)
+	}
+	f.note.fail = nil
+	f.run(t)
+	if len(f.note.sent) != 1 {
+		t.Errorf("re-posted after a conflict: %v", f.note.sent)
+	}
+}
+
+func TestRunDryRunWritesNothing(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	f.r.DryRun = true
+	if _, err := f.run(t); err != nil || len(f.note.sent) != 1 {
+		t.Fatalf("err %v sent %v", err, f.note.sent)
+	}
+	if len(f.store.recs["h1"]) != 0 || !f.store.windows["h1"].IsZero() {
+		t.Error("dry run wrote state")
+	}
+}
+
+func TestRunCancelledReleasesClaims(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"), row(1, "c2", "b", "B"))
+	ctx, cancel := context.WithCancel(context.Background())
+	f.note.fail = func(*hunt.Finding) error { cancel(); return nil }
+	_, err := f.r.Run(ctx, testHunt)
+	if !errors.Is(err, context.Canceled) || len(f.note.sent) != 1 {
+		t.Fatalf("err %v sent %v", err, f.note.sent)
+	}
+	st, _ := f.store.Load(context.Background(), "h1")
+	if a, b := st.Records["A"], st.Records["B"]; a.State != hunt.Delivered || b.State != hunt.Pending || !b.ClaimedUntil.IsZero() {
+		t.Errorf("A %+v B %+v", a, b)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+

@@ -1,0 +1,196 @@
+// Package loganalytics is the hunt pipeline's query source in Azure: it runs a hunt's KQL against
+// a Log Analytics workspace through the Azure SDK's azquery client and turns the answer into a
+// hunt.Result, typed by the result's own column types.
+package loganalytics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/monitor/azquery"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// DefaultEndpoint is the public cloud's query API.
+const DefaultEndpoint = "https://api.loganalytics.io/v1"
+
+// Options tune the source; the zero value is right for production.
+type Options struct {
+	// ServerTimeout is how long Log Analytics may work on a query (the Prefer: wait header);
+	// the whole call, retries included, gets this plus a minute. Default 3 minutes, well under
+	// the 10-minute function timeout.
+	ServerTimeout time.Duration
+	// Transport replaces the HTTP transport (tests).
+	Transport policy.Transporter
+	// MaxRetries of 429 and 5xx answers, which honour Retry-After. Default 3.
+	MaxRetries int32
+}
+
+// Source runs queries against one workspace.
+type Source struct {
+	client    *azquery.LogsClient
+	workspace string
+	wait      time.Duration
+}
+
+var _ hunt.Source = (*Source)(nil)
+
+// New returns a source for workspace at endpoint (DefaultEndpoint when empty), authenticated by cred.
+func New(workspace, endpoint string, cred azcore.TokenCredential, opts Options) (*Source, error) {
+	if endpoint == "" {
+		endpoint = DefaultEndpoint
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("log analytics endpoint %q is not a URL", endpoint)
+	}
+	if opts.ServerTimeout <= 0 {
+		opts.ServerTimeout = 3 * time.Minute
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 3
+	}
+	co := &azquery.LogsClientOptions{}
+	co.Cloud = cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+		azquery.ServiceNameLogs: {Audience: u.Scheme + "://" + u.Host, Endpoint: endpoint},
+	}}
+	co.Retry = policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.ServerTimeout + 30*time.Second, MaxRetryDelay: time.Minute}
+	co.Telemetry.Disabled = true
+	if opts.Transport != nil {
+		co.Transport = opts.Transport
+	}
+	client, err := azquery.NewLogsClient(cred, co)
+	if err != nil {
+		return nil, fmt.Errorf("log analytics client: %w", err)
+	}
+	return &Source{client: client, workspace: workspace, wait: opts.ServerTimeout}, nil
+}
+
+// Query runs query over timespan. A 200 answer that carries an error is a partial result: its rows
+// are returned with Result.Partial set.
+func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) (*hunt.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.wait+time.Minute)
+	defer cancel()
+	wait := int(s.wait / time.Second)
+	ts := azquery.NewTimeInterval(timespan.Start, timespan.End)
+	resp, err := s.client.QueryWorkspace(ctx, s.workspace, azquery.Body{Query: &query, Timespan: &ts},
+		&azquery.LogsClientQueryWorkspaceOptions{Options: &azquery.LogsQueryOptions{Wait: &wait}})
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", s.workspace, describe(err))
+	}
+	return convert(resp.Results)
+}
+
+// describe shortens SDK errors to their status and service message.
+func describe(err error) error {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Errorf("HTTP %d %s: %w", re.StatusCode, http.StatusText(re.StatusCode), err)
+	}
+	return err
+}
+
+func convert(r azquery.Results) (*hunt.Result, error) {
+	res := &hunt.Result{}
+	if r.Error != nil {
+		res.Partial = r.Error
+	}
+	if len(r.Tables) == 0 {
+		if res.Partial != nil {
+			return nil, fmt.Errorf("query failed: %w", res.Partial)
+		}
+		return nil, errors.New("answer has no result table")
+	}
+	t := r.Tables[0]
+	res.Columns = make([]hunt.Column, len(t.Columns))
+	for i, c := range t.Columns {
+		if c == nil || c.Name == nil {
+			return nil, fmt.Errorf("result column %d has no name", i)
+		}
+		res.Columns[i].Name = *c.Name
+		if c.Type != nil {
+			res.Columns[i].Type = string(*c.Type)
+		}
+	}
+	res.Rows = make([][]any, len(t.Rows))
+	for r, row := range t.Rows {
+		if len(row) != len(res.Columns) {
+			return nil, fmt.Errorf("result row %d has %d values for %d columns", r, len(row), len(res.Columns))
+		}
+		out := make([]any, len(row))
+		for i, v := range row {
+			x, err := value(res.Columns[i].Type, v)
+			if err != nil {
+				return nil, fmt.Errorf("result row %d column %s: %w", r, res.Columns[i].Name, err)
+			}
+			out[i] = x
+		}
+		res.Rows[r] = out
+	}
+	return res, nil
+}
+
+// value converts one JSON cell to the Go value hunt.Result expects for the column's type.
+func value(typ string, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	mismatch := func() error { return fmt.Errorf("%s value %v has JSON type %T", typ, v, v) }
+	switch typ {
+	case "datetime":
+		s, ok := v.(string)
+		if !ok {
+			return nil, mismatch()
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("datetime %q: %w", s, err)
+		}
+		return t.UTC(), nil
+	case "int", "long":
+		f, ok := v.(float64)
+		if !ok {
+			return nil, mismatch()
+		}
+		return int64(f), nil
+	case "real", "decimal":
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case string: // NaN and infinities arrive as strings
+			return x, nil
+		}
+		return nil, mismatch()
+	case "bool":
+		b, ok := v.(bool)
+		if !ok {
+			return nil, mismatch()
+		}
+		return b, nil
+	case "dynamic":
+		s, ok := v.(string)
+		if !ok {
+			return v, nil
+		}
+		var d any
+		if json.Unmarshal([]byte(s), &d) != nil {
+			return s, nil // a dynamic string value
+		}
+		return d, nil
+	default: // string, guid, timespan
+		s, ok := v.(string)
+		if !ok {
+			return nil, mismatch()
+		}
+		return s, nil
+	}
+}
