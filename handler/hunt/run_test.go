@@ -387,4 +387,3 @@ func TestRunCancelledReleasesClaims(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
