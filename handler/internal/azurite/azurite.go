@@ -1,0 +1,233 @@
+// Package azurite runs Azurite's Table service for tests: a real Table Storage emulator on a
+// free loopback port with its own data directory, stopped when the test ends.
+//
+// The binary is the one pinned in <repo root>/.ci (install it with `npm ci --prefix .ci`), or
+// the one named by AZURITE_TABLE_BIN. A missing binary fails the test: it is never skipped.
+package azurite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Account and Key are Azurite's well-known development account; they are public.
+const (
+	Account = "devstoreaccount1"
+	Key     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+const (
+	startTimeout = 20 * time.Second
+	stopTimeout  = 10 * time.Second
+)
+
+// Server is a running azurite-table process.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	out  *lockedBuffer
+}
+
+// Start starts azurite-table on a free loopback port with a temporary data directory, waits
+// until it accepts connections, and stops it when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatalf("azurite: %v", err)
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	t.Cleanup(s.Stop)
+	var lastErr error
+	for range 3 { // a port found free may be taken before Azurite binds it
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("azurite: find a free port: %v", err)
+		}
+		s.port = port
+		if lastErr = s.start(); lastErr == nil {
+			return s
+		}
+	}
+	t.Fatalf("azurite: %v", lastErr)
+	return nil
+}
+
+// Endpoint is the table service URL, account included.
+func (s *Server) Endpoint() string {
+	return fmt.Sprintf("http://127.0.0.1:%d/%s", s.port, Account)
+}
+
+// ConnectionString is a shared-key connection string for the development account.
+func (s *Server) ConnectionString() string {
+	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=%s;", Account, Key, s.Endpoint())
+}
+
+// Addr is the loopback host:port the server listens on.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Stop stops the server by its pid (interrupt, then kill after a grace period) and waits for it
+// to exit. Data in its directory is kept. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopLocked()
+}
+
+// Restart stops the server and starts it again on the same port with the same data directory.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	s.stopLocked()
+	s.mu.Unlock()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		err := s.start()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("azurite: restart: %v", err)
+		}
+		// The old socket may linger briefly; try again until the deadline.
+	}
+}
+
+func (s *Server) start() error {
+	out := &lockedBuffer{}
+	cmd := exec.Command(s.bin,
+		"--tableHost", "127.0.0.1",
+		"--tablePort", strconv.Itoa(s.port),
+		"--location", s.dir,
+		"--skipApiVersionCheck", "--disableTelemetry", "--silent")
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Dir = s.dir
+	orphanProof(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.bin, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-done:
+			return fmt.Errorf("azurite-table on port %d exited early: %s", s.port, out.String())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			s.mu.Lock()
+			s.cmd, s.done, s.out = cmd, done, out
+			s.mu.Unlock()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("azurite-table did not accept connections on %s within %v: %s", s.Addr(), startTimeout, out.String())
+		}
+		select {
+		case <-done:
+		case <-time.After(50 * time.Millisecond): // poll interval, not synchronisation
+		}
+	}
+}
+
+func (s *Server) stopLocked() {
+	if s.cmd == nil {
+		return
+	}
+	// SIGINT is Azurite's graceful shutdown: it saves its database before exiting.
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd, s.done = nil, nil
+}
+
+// binary finds azurite-table: $AZURITE_TABLE_BIN, else .ci/node_modules/.bin under the module root.
+func binary() (string, error) {
+	if b := os.Getenv("AZURITE_TABLE_BIN"); b != "" {
+		if _, err := os.Stat(b); err != nil {
+			return "", fmt.Errorf("AZURITE_TABLE_BIN=%s: %w", b, err)
+		}
+		return b, nil
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	b := filepath.Join(root, ".ci", "node_modules", ".bin", "azurite-table")
+	if _, err := os.Stat(b); err != nil {
+		return "", fmt.Errorf("%s is missing: run `npm ci --prefix .ci` in %s (or set AZURITE_TABLE_BIN)", b, root)
+	}
+	return b, nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory; set AZURITE_TABLE_BIN")
+		}
+		dir = parent
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.b.Len() > 64<<10 {
+		return len(p), nil
+	}
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,617 @@
+// Package tablestore keeps the hunt pipeline's memory (hunt.Store) in Azure Table Storage.
+//
+// How it fits: main builds a Store from settings (a connection string for Azurite or a
+// storage account, or an endpoint with the Function's managed identity) and hands it to the
+// hunt pipeline, which loads a hunt's state at the start of a run, claims and records
+// fingerprints with Put, and advances the window with SaveWindow.
+//
+// Layout: one partition per hunt (PartitionKey = the encoded hunt id), one row per fingerprint
+// (RowKey = the encoded fingerprint, see key), and one row "~window" holding the end of the
+// last successful window, so Load is a single partition listing: one request per 1,000 rows.
+// The row's ETag is the record's Version. Put writes in entity group transactions of up to
+// 100 operations and reads the new ETags from the transaction's own response.
+//
+// Sub-package storetest is the conformance suite every hunt.Store passes.
+package tablestore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// Options tune the client. The zero value is fine.
+type Options struct {
+	// Transport sends requests; nil means azcore's default HTTP client.
+	Transport policy.Transporter
+	// Retry configures azcore's retries; the zero value means its defaults (3 retries of
+	// throttling, 5xx and transport errors).
+	Retry policy.RetryOptions
+	// Timeout bounds every outbound call (one page, one transaction, one entity operation),
+	// retries included. Zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// DefaultTimeout bounds each outbound call when Options.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Service limits we enforce ourselves (neither aztables nor Azurite does).
+const (
+	maxBatchOps   = 100     // operations in one entity group transaction
+	maxBatchBytes = 3 << 20 // request payload of one transaction (limit 4 MiB)
+	opOverhead    = 1 << 10 // per-operation multipart headers, a generous estimate
+	component     = "tablestore"
+)
+
+// Store is a hunt.Store over one table. It is safe for concurrent use.
+type Store struct {
+	log      *slog.Logger
+	client   *aztables.Client
+	table    string
+	endpoint string   // for messages: no query string, no credentials
+	secrets  []string // never shown in errors
+	timeout  time.Duration
+
+	mu    sync.Mutex
+	ready bool // the table exists
+}
+
+var _ hunt.Store = (*Store)(nil)
+
+var tableName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{2,62}$`)
+
+// FromConnectionString opens table with a storage connection string (account key or SAS), as
+// for Azurite. Neither the connection string nor its key ever appears in an error or a log.
+func FromConnectionString(log *slog.Logger, conn, table string, opts *Options) (*Store, error) {
+	endpoint, secrets := describeConnectionString(conn)
+	s, err := newStore(log, endpoint, table, secrets, opts)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := aztables.NewServiceClientFromConnectionString(conn, s.clientOptions(opts))
+	if err != nil {
+		return nil, s.fail(err, "connection string")
+	}
+	s.client = svc.NewClient(table)
+	return s, nil
+}
+
+// FromEndpoint opens table at a table service endpoint (https://<account>.table.core.windows.net)
+// with a token credential such as the Function's managed identity.
+func FromEndpoint(log *slog.Logger, endpoint string, cred azcore.TokenCredential, table string, opts *Options) (*Store, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("tablestore: endpoint %q is not an absolute URL", endpoint)
+	}
+	s, err := newStore(log, u.Scheme+"://"+u.Host+u.Path, table, nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := aztables.NewServiceClient(endpoint, cred, s.clientOptions(opts))
+	if err != nil {
+		return nil, s.fail(err, "client")
+	}
+	s.client = svc.NewClient(table)
+	return s, nil
+}
+
+func newStore(log *slog.Logger, endpoint, table string, secrets []string, opts *Options) (*Store, error) {
+	if !tableName.MatchString(table) {
+		return nil, fmt.Errorf("tablestore: table name %q is invalid: 3-63 letters and digits, starting with a letter", table)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		log:      log.With("component", component, "table", table, "endpoint", endpoint),
+		table:    table,
+		endpoint: endpoint,
+		secrets:  secrets,
+		timeout:  DefaultTimeout,
+	}
+	if opts != nil && opts.Timeout > 0 {
+		s.timeout = opts.Timeout
+	}
+	return s, nil
+}
+
+func (s *Store) clientOptions(opts *Options) *aztables.ClientOptions {
+	co := &aztables.ClientOptions{}
+	if opts != nil {
+		co.Transport = opts.Transport
+		co.Retry = opts.Retry
+	}
+	return co
+}
+
+// Open creates the table if it does not exist. Load, Put and SaveWindow call it themselves;
+// call it early to fail fast on bad settings.
+func (s *Store) Open(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready {
+		return nil
+	}
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	_, err := s.client.CreateTable(cctx, nil)
+	if err != nil && !hasCode(err, aztables.TableAlreadyExists) {
+		return s.fail(err, "create table")
+	}
+	s.ready = true
+	return nil
+}
+
+// Load lists the hunt's partition: the window row and every record, one request per page.
+func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	pk := key(huntID)
+	filter := fmt.Sprintf("PartitionKey eq '%s'", pk)
+	pager := s.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
+	st := &hunt.State{Records: map[string]*hunt.Record{}}
+	for pager.More() {
+		cctx, cancel := s.callCtx(ctx)
+		page, err := pager.NextPage(cctx)
+		cancel()
+		if err != nil {
+			return nil, s.fail(err, "load hunt %q", huntID)
+		}
+		for _, raw := range page.Entities {
+			var e entity
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return nil, s.fail(err, "load hunt %q: decode entity", huntID)
+			}
+			rk, _ := e["RowKey"].(string)
+			if rk == windowRowKey {
+				if st.WindowEnd, err = e.getTime(pWindowEnd); err != nil {
+					return nil, s.fail(err, "load hunt %q: window", huntID)
+				}
+				continue
+			}
+			rec, err := decodeRecord(e)
+			if err == nil && key(rec.Fingerprint) != rk {
+				err = errors.New("fingerprint does not match the row key")
+			}
+			if err != nil {
+				// Not ours, or damaged: one bad row must not stop the hunt.
+				s.log.Warn("skipping unreadable row", "hunt", huntID, "rowKey", rk, "err", err)
+				continue
+			}
+			st.Records[rec.Fingerprint] = rec
+		}
+	}
+	return st, nil
+}
+
+// SaveWindow upserts the hunt's window row.
+func (s *Store) SaveWindow(ctx context.Context, huntID string, end time.Time) error {
+	if err := s.Open(ctx); err != nil {
+		return err
+	}
+	body, err := json.Marshal(windowEntity(key(huntID), huntID, end))
+	if err != nil {
+		return err
+	}
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	if _, err := s.client.UpsertEntity(cctx, body, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace}); err != nil {
+		return s.fail(err, "save window of hunt %q", huntID)
+	}
+	return nil
+}
+
+type opKind int
+
+const (
+	opAdd          opKind = iota // insert if absent
+	opReplace                    // replace if the ETag matches
+	opDelete                     // delete if the ETag matches
+	opDeleteAbsent               // Remove with no Version: wins only if nothing is stored
+)
+
+type op struct {
+	rec  *hunt.Record
+	kind opKind
+	pk   string
+	rk   string
+	body []byte // entity JSON (keys only for deletes)
+}
+
+// Put writes recs in transactions of up to 100 operations of the hunt's partition. A
+// transaction that fails on a conflict is redone one operation at a time to tell winners from
+// losers. A removed record's Version becomes "".
+func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lost []*hunt.Record, err error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	pk := key(huntID)
+	ops := make([]op, 0, len(recs))
+	for _, rec := range recs {
+		o, err := newOp(pk, rec)
+		if err != nil {
+			return nil, s.fail(err, "put hunt %q", huntID)
+		}
+		ops = append(ops, o)
+	}
+	lost, err = s.put(ctx, ops)
+	if err != nil {
+		return lost, s.fail(err, "put hunt %q", huntID)
+	}
+	return lost, nil
+}
+
+// put runs ops batch by batch; it stops at the first error other than a lost conflict.
+func (s *Store) put(ctx context.Context, ops []op) (lost []*hunt.Record, err error) {
+	for _, b := range batches(ops) {
+		l, err := s.runBatch(ctx, b)
+		lost = append(lost, l...)
+		if err != nil {
+			return lost, err
+		}
+	}
+	return lost, nil
+}
+
+func newOp(pk string, rec *hunt.Record) (op, error) {
+	o := op{rec: rec, pk: pk, rk: key(rec.Fingerprint)}
+	var e entity
+	switch {
+	case rec.Remove && rec.Version == "":
+		o.kind = opDeleteAbsent
+		e = entity{"PartitionKey": pk, "RowKey": o.rk}
+	case rec.Remove:
+		o.kind = opDelete
+		e = entity{"PartitionKey": pk, "RowKey": o.rk}
+	default:
+		o.kind = opReplace
+		if rec.Version == "" {
+			o.kind = opAdd
+		}
+		var err error
+		if e, err = recordEntity(pk, rec); err != nil {
+			return o, err
+		}
+	}
+	var err error
+	o.body, err = json.Marshal(e)
+	return o, err
+}
+
+// batches groups ops, in order, into transactions: at most maxBatchOps operations and
+// maxBatchBytes of payload, one partition, no row twice (a transaction may touch a row once).
+func batches(ops []op) [][]op {
+	var out [][]op
+	var cur []op
+	size := 0
+	rows := map[string]bool{}
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, cur)
+		}
+		cur, size = nil, 0
+		clear(rows)
+	}
+	for _, o := range ops {
+		n := len(o.body) + opOverhead
+		if len(cur) == maxBatchOps || (len(cur) > 0 && size+n > maxBatchBytes) || rows[o.rk] ||
+			(len(cur) > 0 && cur[0].pk != o.pk) || o.kind == opDeleteAbsent {
+			flush()
+		}
+		cur = append(cur, o)
+		size += n
+		rows[o.rk] = true
+		if o.kind == opDeleteAbsent {
+			flush() // needs a read: never part of a transaction
+		}
+	}
+	flush()
+	return out
+}
+
+// runBatch writes one batch as a transaction, or alone if it is a single operation.
+func (s *Store) runBatch(ctx context.Context, b []op) (lost []*hunt.Record, err error) {
+	if len(b) == 1 {
+		return s.runEach(ctx, b)
+	}
+	actions := make([]aztables.TransactionAction, len(b))
+	for i, o := range b {
+		actions[i] = aztables.TransactionAction{Entity: o.body}
+		switch o.kind {
+		case opAdd:
+			actions[i].ActionType = aztables.TransactionTypeAdd
+		case opReplace:
+			actions[i].ActionType = aztables.TransactionTypeUpdateReplace
+			actions[i].IfMatch = etag(o.rec.Version)
+		case opDelete:
+			actions[i].ActionType = aztables.TransactionTypeDelete
+			actions[i].IfMatch = etag(o.rec.Version)
+		}
+	}
+	var raw *http.Response
+	cctx, cancel := s.callCtx(runtime.WithCaptureResponse(ctx, &raw))
+	_, err = s.client.SubmitTransaction(cctx, actions, nil)
+	cancel()
+	if err == nil {
+		return nil, s.applyETags(ctx, b, raw)
+	}
+	conflict, err := classify(err)
+	if !conflict {
+		return nil, fmt.Errorf("transaction of %d operations: %w", len(b), err)
+	}
+	s.log.Debug("transaction lost a conflict; writing its operations one by one", "operations", len(b))
+	return s.runEach(ctx, b)
+}
+
+// applyETags gives the winners of a committed transaction their new Version from the
+// transaction's response. Should that not carry ETags, one range query of the batch's rows
+// (one request per 1,000 rows) fetches them.
+func (s *Store) applyETags(ctx context.Context, b []op, raw *http.Response) error {
+	var subs []subResponse
+	if raw != nil {
+		if body, err := runtime.Payload(raw); err == nil {
+			subs, _ = parseBatchResponse(raw.Header, body)
+		}
+	}
+	var missing []op
+	for i, o := range b {
+		switch {
+		case o.kind == opDelete:
+			o.rec.Version = ""
+		case len(subs) == len(b) && subs[i].ETag != "":
+			o.rec.Version = subs[i].ETag
+		default:
+			missing = append(missing, o)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	s.log.Debug("transaction response without ETags; reading them back", "rows", len(missing))
+	return s.fetchETags(ctx, missing)
+}
+
+// fetchETags reads the ETags of ops' rows with one range query over their row keys.
+func (s *Store) fetchETags(ctx context.Context, ops []op) error {
+	lo, hi := ops[0].rk, ops[0].rk
+	for _, o := range ops {
+		lo, hi = min(lo, o.rk), max(hi, o.rk)
+	}
+	// Keys are [A-Za-z0-9-_.~] only (see key), so they need no quoting.
+	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey ge '%s' and RowKey le '%s'", ops[0].pk, lo, hi)
+	sel := "RowKey"
+	pager := s.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter, Select: &sel})
+	want := make(map[string][]*hunt.Record, len(ops))
+	for _, o := range ops {
+		want[o.rk] = append(want[o.rk], o.rec)
+	}
+	for pager.More() && len(want) > 0 {
+		cctx, cancel := s.callCtx(ctx)
+		page, err := pager.NextPage(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("read ETags after a transaction: %w", err)
+		}
+		for _, raw := range page.Entities {
+			var e entity
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return err
+			}
+			rk, _ := e["RowKey"].(string)
+			if recs, ok := want[rk]; ok {
+				for _, r := range recs {
+					r.Version, _ = e[etagProperty].(string)
+				}
+				delete(want, rk)
+			}
+		}
+	}
+	if len(want) > 0 {
+		return fmt.Errorf("read ETags after a transaction: %d rows missing", len(want))
+	}
+	return nil
+}
+
+// runEach writes ops one request each.
+func (s *Store) runEach(ctx context.Context, ops []op) (lost []*hunt.Record, err error) {
+	for _, o := range ops {
+		won, err := s.runOne(ctx, o)
+		if err != nil {
+			return lost, err
+		}
+		if !won {
+			lost = append(lost, o.rec)
+		}
+	}
+	return lost, nil
+}
+
+// runOne writes a single operation; a conflict is a loss, not an error.
+func (s *Store) runOne(ctx context.Context, o op) (won bool, err error) {
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	switch o.kind {
+	case opAdd:
+		var resp aztables.AddEntityResponse
+		if resp, err = s.client.AddEntity(cctx, o.body, nil); err == nil {
+			o.rec.Version = string(resp.ETag)
+		}
+	case opReplace:
+		var resp aztables.UpdateEntityResponse
+		if resp, err = s.client.UpdateEntity(cctx, o.body, &aztables.UpdateEntityOptions{
+			UpdateMode: aztables.UpdateModeReplace, IfMatch: etag(o.rec.Version),
+		}); err == nil {
+			o.rec.Version = string(resp.ETag)
+		}
+	case opDelete:
+		if _, err = s.client.DeleteEntity(cctx, o.pk, o.rk, &aztables.DeleteEntityOptions{IfMatch: etag(o.rec.Version)}); err == nil {
+			o.rec.Version = ""
+		}
+	case opDeleteAbsent:
+		_, err = s.client.GetEntity(cctx, o.pk, o.rk, nil)
+		if err == nil {
+			return false, nil // something is stored: the caller's view is stale
+		}
+		if hasStatus(err, http.StatusNotFound) {
+			return true, nil
+		}
+	}
+	if err == nil {
+		return true, nil
+	}
+	if isConflict(err) {
+		return false, nil
+	}
+	return false, err
+}
+
+// classify tells whether a failed transaction lost a conflict (so redoing its operations one by
+// one finds the losers) and, if not, returns a readable error. A transaction whose operation
+// failed comes back as 202 with the failure inside the multipart body and no error code.
+func classify(err error) (conflict bool, _ error) {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return false, err
+	}
+	if re.StatusCode >= 300 || re.RawResponse == nil {
+		return isConflict(err), err
+	}
+	body, perr := runtime.Payload(re.RawResponse)
+	if perr != nil {
+		return true, err
+	}
+	subs, perr := parseBatchResponse(re.RawResponse.Header, body)
+	f, ok := failure(subs)
+	if perr != nil || !ok {
+		return true, err // unreadable: one by one will tell
+	}
+	if conflictAnswer(f.Status, f.Code) {
+		return true, err
+	}
+	return false, &opError{status: f.Status, code: f.Code, msg: f.Message, err: err}
+}
+
+// opError is a transaction operation's failure, read from the batch response.
+type opError struct {
+	status    int
+	code, msg string
+	err       error
+}
+
+func (e *opError) Error() string {
+	return fmt.Sprintf("operation failed: %d %s: %s", e.status, e.code, firstLine(e.msg))
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// isConflict: someone else wrote first (the row exists, changed, or is gone).
+func isConflict(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && conflictAnswer(re.StatusCode, re.ErrorCode)
+}
+
+// conflictAnswer tells a lost race from other failures with the same status, such as
+// 404 TableNotFound. Without an error code the status decides.
+func conflictAnswer(status int, code string) bool {
+	if code != "" {
+		return slices.Contains([]aztables.TableErrorCode{aztables.EntityAlreadyExists, aztables.UpdateConditionNotSatisfied, aztables.ResourceNotFound}, aztables.TableErrorCode(code))
+	}
+	return slices.Contains([]int{http.StatusConflict, http.StatusPreconditionFailed, http.StatusNotFound}, status)
+}
+
+func hasStatus(err error, status int) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == status
+}
+
+func hasCode(err error, code aztables.TableErrorCode) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.ErrorCode == string(code)
+}
+
+func etag(v string) *azcore.ETag {
+	e := azcore.ETag(v)
+	return &e
+}
+
+func (s *Store) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// fail wraps err with the table and endpoint, with any secret masked.
+func (s *Store) fail(err error, format string, args ...any) error {
+	msg := fmt.Sprintf("tablestore %s at %s: %s: %v", s.table, s.endpoint, fmt.Sprintf(format, args...), err)
+	for _, secret := range s.secrets {
+		msg = strings.ReplaceAll(msg, secret, "[REDACTED]")
+	}
+	return &storeError{msg: msg, err: err}
+}
+
+type storeError struct {
+	msg string
+	err error
+}
+
+func (e *storeError) Error() string { return e.msg }
+func (e *storeError) Unwrap() error { return e.err }
+
+// describeConnectionString returns the table endpoint named by conn (for messages: scheme,
+// host and path only) and the values that must never be shown.
+func describeConnectionString(conn string) (endpoint string, secrets []string) {
+	kv := map[string]string{}
+	for _, part := range strings.Split(conn, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok {
+			kv[k] = v
+		}
+	}
+	for _, k := range []string{"AccountKey", "SharedAccessSignature"} {
+		if v := kv[k]; len(v) >= 4 {
+			secrets = append(secrets, v, url.QueryEscape(v))
+		}
+	}
+	if strings.TrimSpace(conn) != "" {
+		secrets = append(secrets, conn)
+	}
+	endpoint = kv["TableEndpoint"]
+	if endpoint == "" {
+		proto, suffix := kv["DefaultEndpointsProtocol"], kv["EndpointSuffix"]
+		if proto == "" {
+			proto = "https"
+		}
+		if suffix == "" {
+			suffix = "core.windows.net"
+		}
+		endpoint = fmt.Sprintf("%s://%s.table.%s", proto, kv["AccountName"], suffix)
+	}
+	if u, err := url.Parse(endpoint); err == nil {
+		endpoint = u.Scheme + "://" + u.Host + u.Path
+	} else {
+		endpoint = "(unparsable endpoint)"
+	}
+	return endpoint, secrets
+}

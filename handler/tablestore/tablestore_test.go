@@ -1,0 +1,253 @@
+package tablestore_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/internal/azurite"
+	"github.com/huntwatch/huntwatch/handler/tablestore"
+	"github.com/huntwatch/huntwatch/handler/tablestore/storetest"
+)
+
+var tableSeq atomic.Int64
+
+// newStore opens a fresh table on srv.
+func newStore(t *testing.T, srv *azurite.Server, opts *tablestore.Options) *tablestore.Store {
+	t.Helper()
+	table := fmt.Sprintf("hunts%d", tableSeq.Add(1))
+	s, err := tablestore.FromConnectionString(slog.New(slog.NewTextHandler(testWriter{t}, nil)), srv.ConnectionString(), table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	srv := azurite.Start(t)
+	storetest.Run(t, func(t *testing.T) hunt.Store { return newStore(t, srv, nil) })
+}
+
+// countingTransport counts requests by method and path suffix.
+type countingTransport struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *countingTransport) Do(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	path := req.URL.Path
+	c.calls = append(c.calls, req.Method+" "+path[strings.LastIndex(path, "/")+1:])
+	c.mu.Unlock()
+	return http.DefaultClient.Do(req)
+}
+
+func (c *countingTransport) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = nil
+	return out
+}
+
+func TestRoundTrips(t *testing.T) {
+	srv := azurite.Start(t)
+	tr := &countingTransport{}
+	s := newStore(t, srv, &tablestore.Options{Transport: tr})
+	ctx := context.Background()
+	if err := s.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr.take()
+
+	// 250 new records: three transactions, ETags read from their responses.
+	recs := records("rt", 250)
+	if lost, err := s.Put(ctx, "rt", recs); err != nil || len(lost) != 0 {
+		t.Fatalf("Put: lost %d, %v", len(lost), err)
+	}
+	if calls := tr.take(); len(calls) != 3 || calls[0] != "POST $batch" {
+		t.Errorf("Put of 250 new records: %d requests %v, want 3 transactions", len(calls), calls)
+	}
+	for _, r := range recs {
+		if r.Version == "" {
+			t.Fatalf("%s has no Version", r.Fingerprint)
+		}
+	}
+
+	// 2,500 records and the window: three pages.
+	more := records("rt-more", 2250)
+	if lost, err := s.Put(ctx, "rt", more); err != nil || len(lost) != 0 {
+		t.Fatalf("Put: lost %d, %v", len(lost), err)
+	}
+	if err := s.SaveWindow(ctx, "rt", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tr.take()
+	st, err := s.Load(ctx, "rt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Records) != 2500 || st.WindowEnd.IsZero() {
+		t.Fatalf("Load: %d records, window %v", len(st.Records), st.WindowEnd)
+	}
+	if calls := tr.take(); len(calls) != 3 {
+		t.Errorf("Load of 2,500 records: %d requests %v, want 3 pages", len(calls), calls)
+	}
+	for _, r := range append(recs, more...) {
+		if got := st.Records[r.Fingerprint]; got == nil || got.Version != r.Version {
+			t.Fatalf("%s: loaded %+v, want Version %q from Put", r.Fingerprint, got, r.Version)
+		}
+	}
+
+	// A conflict costs the failed transaction and one request per operation of that batch only.
+	next := make([]*hunt.Record, 0, 250)
+	for _, r := range recs {
+		next = append(next, st.Records[r.Fingerprint])
+	}
+	stale := next[120].Clone()
+	stale.Version = recs[0].Version
+	next[120] = stale
+	lost, err := s.Put(ctx, "rt", next)
+	if err != nil || len(lost) != 1 || lost[0] != stale {
+		t.Fatalf("Put with one stale record: lost %v, %v", lost, err)
+	}
+	if calls := tr.take(); len(calls) != 3+100 {
+		t.Errorf("Put with one conflict: %d requests, want 3 transactions + 100 single writes", len(calls))
+	}
+}
+
+func records(prefix string, n int) []*hunt.Record {
+	out := make([]*hunt.Record, n)
+	for i := range out {
+		out[i] = &hunt.Record{
+			Fingerprint: fmt.Sprintf("%s-%05d", prefix, i), State: hunt.Pending, Occurrences: 1,
+			FirstSeen: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC),
+			Finding:   &hunt.Finding{Fingerprint: fmt.Sprintf("%s-%05d", prefix, i), Fields: []hunt.Field{{Name: "A", Text: "b"}}},
+		}
+	}
+	return out
+}
+
+func TestUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+
+	conn := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=http://%s/%s;",
+		azurite.Account, azurite.Key, addr, azurite.Account)
+	const timeout = 2 * time.Second
+	s, err := tablestore.FromConnectionString(nil, conn, "unreachable", &tablestore.Options{Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Load(context.Background(), "hunt")
+	elapsed := time.Since(start)
+	if err == nil {
+		t.Fatal("Load from a closed port succeeded")
+	}
+	if elapsed > timeout+2*time.Second {
+		t.Errorf("Load took %v, want about the %v timeout", elapsed, timeout)
+	}
+	msg := err.Error()
+	for _, secret := range []string{azurite.Key, conn, "AccountKey"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error shows a secret: %s", msg)
+		}
+	}
+	for _, want := range []string{"unreachable", addr} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %q", msg, want)
+		}
+	}
+}
+
+func TestServerRestart(t *testing.T) {
+	srv := azurite.Start(t)
+	s := newStore(t, srv, &tablestore.Options{Timeout: 2 * time.Second, Retry: policy.RetryOptions{MaxRetries: -1}})
+	ctx := context.Background()
+	r := records("restart", 1)[0]
+	if _, err := s.Put(ctx, "h", []*hunt.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	if _, err := s.Load(ctx, "h"); err == nil {
+		t.Fatal("Load with Azurite stopped succeeded")
+	}
+	srv.Restart()
+	st, err := s.Load(ctx, "h")
+	if err != nil {
+		t.Fatalf("Load after restart: %v", err)
+	}
+	if got := st.Records[r.Fingerprint]; got == nil || got.Version != r.Version {
+		t.Fatalf("after restart: %+v, want Version %q", got, r.Version)
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	for _, test := range []struct{ conn, table string }{
+		{"AccountName=a;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;TableEndpoint=http://127.0.0.1:1/a", "x"},
+		{"AccountName=a;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;TableEndpoint=http://127.0.0.1:1/a", "bad-name"},
+		{"AccountName=a;AccountKey=not base64 secret-key-value", "table"},
+		{"garbage secret-key-value", "table"},
+	} {
+		_, err := tablestore.FromConnectionString(nil, test.conn, test.table, nil)
+		if err == nil {
+			t.Errorf("FromConnectionString(%q, %q) succeeded", test.conn, test.table)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret-key-value") || strings.Contains(err.Error(), "c2VjcmV0") {
+			t.Errorf("error shows the key: %v", err)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestTableGone: a missing table is an error, not a lost race (both answer 404).
+func TestTableGone(t *testing.T) {
+	srv := azurite.Start(t)
+	ctx := context.Background()
+	s, err := tablestore.FromConnectionString(nil, srv.ConnectionString(), "gone", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := records("gone", 3)
+	if lost, err := s.Put(ctx, "h", recs); err != nil || len(lost) != 0 {
+		t.Fatalf("Put: %v, %v", lost, err)
+	}
+	svc, err := aztables.NewServiceClientFromConnectionString(srv.ConnectionString(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DeleteTable(ctx, "gone", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range [][]*hunt.Record{recs[:1], recs} {
+		lost, err := s.Put(ctx, "h", batch)
+		if err == nil {
+			t.Errorf("Put of %d records to a deleted table: lost %d, no error", len(batch), len(lost))
+		} else {
+			t.Logf("Put of %d records: %.300s", len(batch), err)
+		}
+	}
+}
