@@ -149,21 +149,30 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 	}
 
 	var src hunt.Source
+	now := time.Now
 	if cfg.WorkspaceID != "" {
 		if src, err = loganalytics.New(cfg.WorkspaceID, cfg.LogsEndpoint, cred, loganalytics.Options{}); err != nil {
 			return nil, fmt.Errorf("setting LOG_ANALYTICS_ENDPOINT: %w", err)
 		}
 	} else {
-		log.Info("no LOG_ANALYTICS_WORKSPACE_ID: local sample mode", "logs", local.logs)
-		src = logdir.New(local.logs, local.schemas)
+		logs := logdir.New(local.logs, local.schemas)
+		latest, err := logs.Latest()
+		if err != nil {
+			return nil, err
+		}
+		// The sample is a recording: run as of a minute after its last event.
+		asOf := latest.Add(time.Minute)
+		now = func() time.Time { return asOf }
+		log.Info("no LOG_ANALYTICS_WORKSPACE_ID: local sample mode", "logs", local.logs, "asOf", asOf)
+		src = logs
 	}
 
 	var store hunt.Store
 	switch {
 	case cfg.TableConn != "":
-		store, err = tablestore.FromConnectionString(log, cfg.TableConn, cfg.TableName)
+		store, err = tablestore.FromConnectionString(log, cfg.TableConn, cfg.TableName, nil)
 	case cfg.TableEndpoint != "":
-		store, err = tablestore.FromEndpoint(log, cfg.TableEndpoint, cred, cfg.TableName)
+		store, err = tablestore.FromEndpoint(log, cfg.TableEndpoint, cred, cfg.TableName, nil)
 	default:
 		log.Info("no DEDUP_TABLE_CONNECTION or DEDUP_TABLE_ENDPOINT: dedup state in a local file", "file", local.state)
 		store, err = filestore.Open(local.state)
@@ -184,7 +193,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 	}
 
 	return &app{log: log, hunt: h, runner: &hunt.Runner{
-		Log: log, Source: src, Store: store, Notifier: notifier, Now: time.Now,
+		Log: log, Source: src, Store: store, Notifier: notifier, Now: now,
 		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, TTL: cfg.TTL, DryRun: dryRun,
 	}}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
 	"github.com/huntwatch/huntwatch/handler/kql"
@@ -67,4 +68,30 @@ func Result(t *kql.Table) *hunt.Result {
 		res.Columns[i] = hunt.Column{Name: c.Name, Type: c.Type}
 	}
 	return res
+}
+
+// Latest returns the newest TimeGenerated in the folder's tables: local sample mode runs "as of"
+// just after it, so the bundled sample keeps producing findings whatever today's date is.
+func (s *Source) Latest() (time.Time, error) {
+	db, err := s.Tables()
+	if err != nil {
+		return time.Time{}, err
+	}
+	var latest time.Time
+	for _, t := range db {
+		for i, c := range t.Columns {
+			if c.Name != "TimeGenerated" {
+				continue
+			}
+			for _, row := range t.Rows {
+				if v, ok := row[i].(time.Time); ok && v.After(latest) {
+					latest = v
+				}
+			}
+		}
+	}
+	if latest.IsZero() {
+		return latest, fmt.Errorf("logs folder %s: no table has TimeGenerated values", s.dir)
+	}
+	return latest, nil
 }
