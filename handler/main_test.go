@@ -69,6 +69,7 @@ type world struct {
 	slack  *fakeslack.Server
 	tables *azurite.Server
 	env    []string
+	procs  []*handlerProcess // every process started, for the output checks
 }
 
 func newWorld(t *testing.T) *world {
@@ -165,6 +166,7 @@ func (w *world) start(t *testing.T, extraEnv ...string) *handlerProcess {
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
+	w.procs = append(w.procs, p)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/")
@@ -290,13 +292,14 @@ func TestEndToEnd(t *testing.T) {
 		w.slack.ErrorNext(1, "invalid_auth")
 		r := p.invoke(t)
 		if r.status != 500 || posted() != "fp-A fp-B fp-C" {
-			t.Fatalf("failing run: status %d, posted %q", r.status, posted())
+			t.Fatalf("failing run: status %d, posted %q\n%s", r.status, posted(), p.err)
 		}
-		if !strings.Contains(p.err.String(), "invalid_auth") {
+		// stderr is copied from a pipe: wait for the line rather than read it at once.
+		if !eventually(func() bool { return strings.Contains(p.err.String(), "invalid_auth") }) {
 			t.Errorf("stderr lacks the reason:\n%s", p.err)
 		}
 		if r := p.invoke(t); r.status != 200 || posted() != "fp-A fp-B fp-C fp-D" {
-			t.Fatalf("next run: status %d, posted %q", r.status, posted())
+			t.Fatalf("next run: status %d, posted %q\n%s", r.status, posted(), p.err)
 		}
 	})
 	t.Run("two concurrent invocations post a new fingerprint once", func(t *testing.T) {
@@ -320,7 +323,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("no secret in any output", func(t *testing.T) {
-		all := p.out.String() + p.err.String()
+		var all string
+		for _, p := range w.procs {
+			all += p.out.String() + p.err.String()
+		}
+		if !strings.Contains(all, "posted") {
+			t.Fatal("no output captured")
+		}
 		for _, m := range w.slack.Messages() {
 			all += m.Text + string(m.Blocks)
 		}
@@ -347,4 +356,14 @@ func TestServeRefusesIncompleteSettings(t *testing.T) {
 	if strings.Contains(string(out), "verysecretvalue") {
 		t.Errorf("secret echoed:\n%s", out)
 	}
+}
+
+// eventually polls cond for up to 10 seconds.
+func eventually(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
 }
