@@ -2,7 +2,7 @@
 // local sample mode: `handler run` without Azure settings keeps its dedup state in, for
 // example, .huntwatch/state.json, so a second run does not report the same findings again.
 //
-// Every call reads the file and every Put or SaveWindow rewrites it whole (a temporary file,
+// Every call reads the file and every Put or SaveStatus rewrites it whole (a temporary file,
 // then a rename), under a mutex within the process and an advisory lock (flock on
 // <path>.lock) across processes. A Version is a counter kept in the file. That is plenty
 // for local use; it is not meant for thousands of hunts.
@@ -45,8 +45,9 @@ type file struct {
 }
 
 type huntState struct {
-	WindowEnd time.Time `json:"windowEnd,omitzero"`
-	Records   []*stored `json:"records"`
+	WindowEnd time.Time   `json:"windowEnd,omitzero"`
+	Health    hunt.Health `json:"health,omitzero"`
+	Records   []*stored   `json:"records"`
 }
 
 type stored struct {
@@ -78,6 +79,7 @@ func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
 			return false, nil
 		}
 		st.WindowEnd = h.WindowEnd.UTC()
+		st.Health = h.Health
 		for _, r := range h.Records {
 			rec := r.record()
 			st.Records[rec.Fingerprint] = rec
@@ -90,10 +92,11 @@ func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
 	return st, nil
 }
 
-// SaveWindow records the end of the hunt's last successful window.
-func (s *Store) SaveWindow(_ context.Context, huntID string, end time.Time) error {
+// SaveStatus records the end of the hunt's last successful window and its health.
+func (s *Store) SaveStatus(_ context.Context, huntID string, st hunt.Status) error {
 	return s.with(true, func(f *file) (bool, error) {
-		f.hunt(huntID).WindowEnd = end.UTC()
+		h := f.hunt(huntID)
+		h.WindowEnd, h.Health = st.WindowEnd.UTC(), st.Health
 		return true, nil
 	})
 }

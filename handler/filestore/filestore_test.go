@@ -38,7 +38,7 @@ func TestPersistsAndLeavesNoTempFiles(t *testing.T) {
 		t.Fatalf("Put: %v, %v", lost, err)
 	}
 	end := time.Date(2026, 5, 1, 12, 0, 0, 1, time.UTC)
-	if err := s.SaveWindow(ctx, "h", end); err != nil {
+	if err := s.SaveStatus(ctx, "h", hunt.Status{WindowEnd: end}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,11 @@ import (
 // the record pending with its finding, and a later run delivers it even if the query no longer
 // returns the row. The one window for a repeat is a crash between the notifier accepting a message
 // and the store recording it.
+//
+// A run with more new fingerprints than DigestThreshold posts one digest instead of a flood. New
+// occurrences of notified fingerprints become thread replies (Notifier.Repeat). After AlertAfter
+// failed runs in a row the Runner posts one failure alert, and one recovery alert when a run
+// succeeds again.
 type Runner struct {
 	Log      *slog.Logger
 	Source   Source
@@ -25,12 +31,21 @@ type Runner struct {
 	Notifier Notifier
 	Now      func() time.Time
 
-	Lookback   time.Duration // each run queries at least this far back
-	MaxCatchup time.Duration // and never further back than this
-	TTL        time.Duration // a fingerprint notified longer ago than this alerts again; 0: never
-	Lease      time.Duration // how long a claim keeps other runs off a record; default 15m
-	MaxPosts   int           // messages per run; the rest wait in the store for the next run; default 50
-	DryRun     bool          // query and notify, but write nothing to the store
+	Lookback        time.Duration       // each run queries at least this far back
+	MaxCatchup      time.Duration       // and never further back than this
+	TTL             time.Duration       // a fingerprint notified longer ago than this alerts again; 0: never
+	Lease           time.Duration       // how long a claim keeps other runs off a record; default 15m
+	MaxPosts        int                 // messages per run; the rest wait in the store for the next run; default 50
+	DigestThreshold int                 // more new fingerprints than this in one run make a digest; 0: never
+	MaxDigest       int                 // findings in one digest; default 5,000
+	AlertAfter      int                 // consecutive failed runs before the failure alert; 0: never alert
+	Heartbeat       bool                // post a daily heartbeat with the day's counts
+	HeartbeatHour   int                 // at the first successful run at or after this UTC hour
+	Redact          func(string) string // cleans error text kept in the store or posted in alerts
+	DryRun          bool                // query and notify, but write nothing to the store
+
+	mu     sync.Mutex
+	health *Health // last health this process knew, for runs that cannot reach the store
 }
 
 // Summary describes one run.
@@ -40,9 +55,10 @@ type Summary struct {
 	Rows         int // result rows
 	Fingerprints int // distinct fingerprints in the result
 	New          int // fingerprints never notified (or past the TTL)
-	Repeats      int // new occurrences of fingerprints already notified
+	Repeats      int // new occurrences of notified fingerprints, told in threads
 	Retried      int // pending records taken up again
-	Posted       int
+	Posted       int // findings delivered (one message each, or in a digest)
+	Digest       int // findings delivered in a digest
 	Failed       int
 	Pending      int // records left pending for a later run
 	Duration     time.Duration
@@ -59,6 +75,7 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("repeats", s.Repeats),
 		slog.Int("retried", s.Retried),
 		slog.Int("posted", s.Posted),
+		slog.Int("digest", s.Digest),
 		slog.Int("failed", s.Failed),
 		slog.Int("pending", s.Pending),
 		slog.Duration("duration", s.Duration),
@@ -66,8 +83,8 @@ func (s Summary) LogValue() slog.Value {
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("hunt %q window %s: %d rows, %d fingerprints, %d new, %d repeats, %d retried, %d posted, %d failed, %d pending (%s)",
-		s.Hunt, s.Window, s.Rows, s.Fingerprints, s.New, s.Repeats, s.Retried, s.Posted, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("hunt %q window %s: %d rows, %d fingerprints, %d new, %d repeats, %d retried, %d posted (%d in a digest), %d failed, %d pending (%s)",
+		s.Hunt, s.Window, s.Rows, s.Fingerprints, s.New, s.Repeats, s.Retried, s.Posted, s.Digest, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
 }
 
 // Run runs hunt h once. It returns an error when anything kept the run from completing: then the
@@ -79,21 +96,29 @@ func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
 
 	st, err := r.Store.Load(ctx, h.ID)
 	if err != nil {
-		return sum, fmt.Errorf("load state of hunt %s: %w", h.ID, err)
+		err = fmt.Errorf("load state of hunt %s: %w", h.ID, err)
+		r.finish(ctx, h, now, nil, &sum, err)
+		return sum, err
 	}
 	w := NextWindow(now, st.WindowEnd, r.Lookback, r.MaxCatchup)
 	sum.Window = w
+	err = r.hunt(ctx, h, now, st, w, &sum)
+	return sum, r.finish(ctx, h, now, st, &sum, err)
+}
+
+// hunt does the work of a run whose state loaded.
+func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w Window, sum *Summary) error {
 	res, err := r.Source.Query(ctx, w.Declare(h.Query), Window{Start: w.Start.Add(-ClockSkew), End: w.End})
 	if err != nil {
-		return sum, fmt.Errorf("query hunt %s over %s: %w", h.Name, w, err)
+		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, err)
 	}
 	sum.Rows = len(res.Rows)
 	findings, err := Findings(h, res)
 	if err != nil {
-		return sum, err
+		return err
 	}
 
-	p := r.plan(now, st, findings, &sum)
+	p := r.plan(h, now, st, findings, sum)
 	final := make(map[string]*Record, len(st.Records)+len(p.writes))
 	for fp, rec := range st.Records {
 		final[fp] = rec
@@ -101,7 +126,7 @@ func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
 	if !r.DryRun && len(p.writes) > 0 {
 		lost, err := r.Store.Put(ctx, h.ID, p.writes)
 		if err != nil {
-			return sum, fmt.Errorf("claim findings of hunt %s: %w", h.ID, err)
+			return fmt.Errorf("claim findings of hunt %s: %w", h.ID, err)
 		}
 		p.drop(lost)
 		for _, rec := range p.writes {
@@ -110,51 +135,53 @@ func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
 			}
 		}
 	}
-	postErr := r.post(ctx, h, p.claimed, &sum)
+	var errs []error
+	if p.digest {
+		errs = append(errs, r.postDigest(ctx, h, p.claimed, sum))
+	} else {
+		errs = append(errs, r.post(ctx, h, p.claimed, sum))
+	}
+	errs = append(errs, r.tellRepeats(ctx, h, p.repeats, r.maxPosts()-sum.Posted-sum.Failed, sum))
 	for _, rec := range final {
 		if rec.State == Pending {
 			sum.Pending++
 		}
 	}
-	var errs []error
-	if postErr != nil {
-		errs = append(errs, postErr)
-	}
 	if res.Partial != nil {
 		errs = append(errs, fmt.Errorf("query hunt %s over %s returned a partial result: %w", h.Name, w, res.Partial))
 	}
-	if len(errs) == 0 && !r.DryRun {
-		if err := r.Store.SaveWindow(ctx, h.ID, w.End); err != nil {
-			errs = append(errs, fmt.Errorf("save window of hunt %s: %w", h.ID, err))
-		}
-	}
-	return sum, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 type plan struct {
 	claimed []*Record // to post, in order
 	writes  []*Record // to store before posting
+	repeats []repeat  // notified fingerprints seen again
+	digest  bool      // post the claimed records as one digest
+}
+
+// repeat is a delivered record and its occurrences not yet told.
+type repeat struct {
+	rec   *Record
+	fresh []*Finding
 }
 
 func (p *plan) drop(lost []*Record) {
 	if len(lost) == 0 {
 		return
 	}
-	gone := make(map[*Record]bool, len(lost))
-	for _, rec := range lost {
-		gone[rec] = true
-	}
-	keep := p.claimed[:0]
-	for _, rec := range p.claimed {
-		if !gone[rec] {
-			keep = append(keep, rec)
-		}
-	}
-	p.claimed = keep
+	p.claimed = slices.DeleteFunc(p.claimed, func(rec *Record) bool { return slices.Contains(lost, rec) })
 }
 
-// plan decides what each fingerprint needs: a claim, an occurrence count, or nothing.
-func (r *Runner) plan(now time.Time, st *State, findings []Finding, sum *Summary) *plan {
+func (r *Runner) maxPosts() int {
+	if r.MaxPosts <= 0 {
+		return 50
+	}
+	return r.MaxPosts
+}
+
+// plan decides what each fingerprint needs: a claim, an occurrence count, a repeat, or nothing.
+func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum *Summary) *plan {
 	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Time.Before(findings[j].Time) })
 	var order []string
 	groups := make(map[string][]*Finding)
@@ -168,31 +195,16 @@ func (r *Runner) plan(now time.Time, st *State, findings []Finding, sum *Summary
 	sum.Fingerprints = len(order)
 
 	p := &plan{}
-	maxPosts := r.MaxPosts
-	if maxPosts <= 0 {
-		maxPosts = 50
-	}
-	lease := r.Lease
-	if lease <= 0 {
-		lease = 15 * time.Minute
-	}
-	claim := func(rec *Record) {
-		if len(p.claimed) < maxPosts {
-			rec.ClaimedUntil = now.Add(lease)
-			p.claimed = append(p.claimed, rec)
-		}
-	}
+	var candidates []*Record // records that need a message, in order
 	free := func(rec *Record) bool { return !rec.ClaimedUntil.After(now) }
 	touched := make(map[string]bool)
-
 	for _, fp := range order {
 		group := groups[fp]
 		old := st.Records[fp]
 		if old == nil {
 			rec := &Record{Fingerprint: fp, State: Pending, Finding: group[0]}
-			countNew(rec, group)
-			claim(rec)
-			p.writes = append(p.writes, rec)
+			countNew(h, rec, group)
+			candidates = append(candidates, rec)
 			sum.New++
 			continue
 		}
@@ -200,53 +212,74 @@ func (r *Runner) plan(now time.Time, st *State, findings []Finding, sum *Summary
 			continue // another run holds it
 		}
 		rec := old.Clone()
-		fresh := countNew(rec, group)
-		switch {
+		touched[fp] = true
+		switch fresh := unseen(rec, group); {
 		case rec.State == Pending:
+			countNew(h, rec, group)
 			if rec.Finding == nil {
 				rec.Finding = group[0]
 			}
-			claim(rec)
+			candidates = append(candidates, rec)
 			sum.Retried++
-		case fresh != nil && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
-			rec.State, rec.Finding, rec.Message = Pending, fresh, MessageRef{}
-			claim(rec)
+		case len(fresh) > 0 && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
+			countNew(h, rec, group)
+			rec.State, rec.Finding, rec.Message = Pending, fresh[0], MessageRef{}
+			candidates = append(candidates, rec)
 			sum.New++
-		case fresh != nil:
-			sum.Repeats += rec.Occurrences - old.Occurrences
-		default:
-			continue
+		case len(fresh) > 0:
+			p.repeats = append(p.repeats, repeat{rec: rec, fresh: fresh})
 		}
-		touched[fp] = true
-		p.writes = append(p.writes, rec)
 	}
 	// Pending records the query no longer returns still get delivered.
 	for _, fp := range sortedKeys(st.Records) {
 		old := st.Records[fp]
-		if touched[fp] || groups[fp] != nil || old.State != Pending || !free(old) || old.Finding == nil || len(p.claimed) >= maxPosts {
+		if touched[fp] || groups[fp] != nil || old.State != Pending || !free(old) || old.Finding == nil {
 			continue
 		}
-		rec := old.Clone()
-		claim(rec)
+		candidates = append(candidates, old.Clone())
 		sum.Retried++
-		p.writes = append(p.writes, rec)
+	}
+
+	limit := r.maxPosts()
+	if r.DigestThreshold > 0 && len(candidates) > r.DigestThreshold {
+		p.digest = true
+		limit = r.MaxDigest
+		if limit <= 0 {
+			limit = 5000
+		}
+	}
+	lease := r.Lease
+	if lease <= 0 {
+		lease = 15 * time.Minute
+	}
+	for i, rec := range candidates {
+		if i < limit {
+			rec.ClaimedUntil = now.Add(lease)
+			p.claimed = append(p.claimed, rec)
+		}
+		if i < limit || st.Records[rec.Fingerprint] == nil {
+			p.writes = append(p.writes, rec) // queued new records are stored unclaimed
+		}
 	}
 	return p
 }
 
-// countNew counts the group's occurrences the record has not seen and returns the first of them.
-func countNew(rec *Record, group []*Finding) *Finding {
-	var first *Finding
+// unseen returns the group's findings whose occurrences rec has not counted, one per occurrence.
+func unseen(rec *Record, group []*Finding) []*Finding {
+	var fresh []*Finding
 	for _, f := range group {
-		if rec.seen(f.Occurrence) {
-			continue
-		}
-		rec.count(f.Occurrence, f.Time)
-		if first == nil {
-			first = f
+		if !rec.seen(f.Occurrence) && !slices.ContainsFunc(fresh, func(x *Finding) bool { return x.Occurrence == f.Occurrence }) {
+			fresh = append(fresh, f)
 		}
 	}
-	return first
+	return fresh
+}
+
+// countNew counts the group's occurrences the record has not seen.
+func countNew(h *Hunt, rec *Record, group []*Finding) {
+	for _, f := range unseen(rec, group) {
+		rec.count(h, f)
+	}
 }
 
 // post delivers the claimed records in order and records each result as soon as it is known.
@@ -262,10 +295,8 @@ func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summ
 		ref, err := r.Notifier.Notify(ctx, h, rec.Finding)
 		if err != nil {
 			sum.Failed++
-			rec.Attempts++
-			rec.LastError = err.Error()
+			r.failed(h, rec, err)
 			release = append(release, rec)
-			r.Log.Warn("notify failed", "hunt", h.ID, "fingerprint", rec.Fingerprint, "attempts", rec.Attempts, "err", err)
 			errs = append(errs, fmt.Errorf("notify fingerprint %s: %w", rec.Fingerprint, err))
 			if errors.Is(err, ErrUnavailable) {
 				release = append(release, claimed[i+1:]...)
@@ -274,9 +305,7 @@ func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summ
 			continue
 		}
 		sum.Posted++
-		rec.State, rec.Message, rec.NotifiedAt = Delivered, ref, r.Now().UTC()
-		rec.ClaimedUntil, rec.Finding, rec.LastError = time.Time{}, nil, ""
-		rec.Attempts++
+		delivered(rec, ref, r.Now())
 		if r.DryRun {
 			continue
 		}
@@ -284,19 +313,115 @@ func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summ
 			errs = append(errs, err)
 		}
 	}
-	if len(release) > 0 && !r.DryRun {
-		// Releasing lets the next run retry at once instead of waiting for the lease to lapse;
-		// it must happen even when ctx was cancelled.
-		for _, rec := range release {
-			rec.ClaimedUntil = time.Time{}
+	errs = append(errs, r.release(ctx, h, release))
+	return errors.Join(errs...)
+}
+
+// postDigest delivers the claimed records as one digest message.
+func (r *Runner) postDigest(ctx context.Context, h *Hunt, claimed []*Record, sum *Summary) error {
+	fs := make([]*Finding, len(claimed))
+	for i, rec := range claimed {
+		fs[i] = rec.Finding
+	}
+	ref, err := r.Notifier.Digest(ctx, h, fs)
+	if err != nil {
+		sum.Failed += len(claimed)
+		for _, rec := range claimed {
+			r.failed(h, rec, err)
 		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, err := r.Store.Put(rctx, h.ID, release); err != nil {
-			errs = append(errs, fmt.Errorf("release %d claims: %w", len(release), err))
+		return errors.Join(fmt.Errorf("notify digest of %d findings: %w", len(claimed), err), r.release(ctx, h, claimed))
+	}
+	sum.Posted += len(claimed)
+	sum.Digest = len(claimed)
+	at := r.Now()
+	for _, rec := range claimed {
+		delivered(rec, ref, at)
+	}
+	if r.DryRun {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	lost, err := r.Store.Put(ctx, h.ID, claimed)
+	if err != nil {
+		return fmt.Errorf("record digest delivery (posted as %s): %w", ref.TS, err)
+	}
+	var errs []error
+	for _, rec := range lost {
+		errs = append(errs, r.record(ctx, h, rec))
+	}
+	return errors.Join(errs...)
+}
+
+// tellRepeats tells new occurrences of notified fingerprints, at most budget messages in all,
+// and counts an occurrence only once it was told: each occurrence is told once.
+func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, budget int, sum *Summary) error {
+	var told []*Record
+	var errs []error
+	for _, rp := range repeats {
+		if budget <= 0 || ctx.Err() != nil {
+			break
+		}
+		fresh := rp.fresh[:min(len(rp.fresh), budget)]
+		rec := rp.rec
+		for _, f := range fresh {
+			rec.count(h, f)
+		}
+		if err := r.Notifier.Repeat(ctx, h, rec, fresh); err != nil {
+			errs = append(errs, fmt.Errorf("tell repeat of fingerprint %s: %w", rec.Fingerprint, err))
+			if errors.Is(err, ErrUnavailable) {
+				break
+			}
+			continue
+		}
+		budget -= len(fresh)
+		sum.Repeats += len(fresh)
+		told = append(told, rec)
+	}
+	if len(told) > 0 && !r.DryRun {
+		// A lost record was changed by another run meanwhile; its occurrences are told again at
+		// worst, never lost.
+		if _, err := r.Store.Put(context.WithoutCancel(ctx), h.ID, told); err != nil {
+			errs = append(errs, fmt.Errorf("record repeats of hunt %s: %w", h.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func delivered(rec *Record, ref MessageRef, at time.Time) {
+	rec.State, rec.Message, rec.NotifiedAt = Delivered, ref, at.UTC()
+	rec.ClaimedUntil, rec.LastError = time.Time{}, ""
+	rec.Attempts++
+}
+
+func (r *Runner) failed(h *Hunt, rec *Record, err error) {
+	rec.Attempts++
+	rec.LastError = r.redact(err.Error())
+	r.Log.Warn("notify failed", "hunt", h.ID, "fingerprint", rec.Fingerprint, "attempts", rec.Attempts, "err", err)
+}
+
+func (r *Runner) redact(s string) string {
+	if r.Redact != nil {
+		return r.Redact(s)
+	}
+	return s
+}
+
+// release gives claims back so the next run retries at once instead of waiting for the lease to
+// lapse; it must happen even when ctx was cancelled.
+func (r *Runner) release(ctx context.Context, h *Hunt, recs []*Record) error {
+	if len(recs) == 0 || r.DryRun {
+		return nil
+	}
+	for _, rec := range recs {
+		rec.ClaimedUntil = time.Time{}
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := r.Store.Put(rctx, h.ID, recs); err != nil {
+		return fmt.Errorf("release %d claims: %w", len(recs), err)
+	}
+	return nil
 }
 
 // record stores a delivered record. If someone changed it meanwhile (only possible once our lease
@@ -326,8 +451,8 @@ func (r *Runner) record(ctx context.Context, h *Hunt, rec *Record) error {
 			return nil // another run delivered it too; nothing more to record
 		}
 		merged := cur.Clone()
-		merged.State, merged.Message, merged.NotifiedAt = Delivered, rec.Message, rec.NotifiedAt
-		merged.ClaimedUntil, merged.Finding, merged.LastError = time.Time{}, nil, ""
+		merged.Finding = rec.Finding
+		delivered(merged, rec.Message, rec.NotifiedAt)
 		*rec = *merged
 	}
 	return fmt.Errorf("record delivery of fingerprint %s: still conflicting after 3 attempts", rec.Fingerprint)

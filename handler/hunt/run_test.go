@@ -17,20 +17,20 @@ import (
 // memStore is the Store contract in memory (the real stores pass tablestore's conformance suite).
 type memStore struct {
 	mu      sync.Mutex
-	windows map[string]time.Time
+	status  map[string]hunt.Status
 	recs    map[string]map[string]*hunt.Record
 	n       int
 	failPut error
 }
 
 func newMemStore() *memStore {
-	return &memStore{windows: map[string]time.Time{}, recs: map[string]map[string]*hunt.Record{}}
+	return &memStore{status: map[string]hunt.Status{}, recs: map[string]map[string]*hunt.Record{}}
 }
 
 func (m *memStore) Load(_ context.Context, h string) (*hunt.State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st := &hunt.State{WindowEnd: m.windows[h], Records: map[string]*hunt.Record{}}
+	st := &hunt.State{Status: m.status[h], Records: map[string]*hunt.Record{}}
 	for fp, r := range m.recs[h] {
 		st.Records[fp] = r.Clone()
 	}
@@ -64,10 +64,10 @@ func (m *memStore) Put(_ context.Context, h string, recs []*hunt.Record) ([]*hun
 	return lost, nil
 }
 
-func (m *memStore) SaveWindow(_ context.Context, h string, end time.Time) error {
+func (m *memStore) SaveStatus(_ context.Context, h string, st hunt.Status) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.windows[h] = end
+	m.status[h] = st
 	return nil
 }
 
@@ -87,16 +87,62 @@ func (s *rowsSource) Query(_ context.Context, q string, ts hunt.Window) (*hunt.R
 
 // recorder is a Notifier that keeps what it was given and fails on demand.
 type recorder struct {
-	mu    sync.Mutex
-	sent  []string // fingerprints
-	fail  func(f *hunt.Finding) error
-	calls int
+	mu      sync.Mutex
+	sent    []string // fingerprints, posted alone or in a digest
+	fail    func(f *hunt.Finding) error
+	calls   int
+	digests [][]string // fingerprints of each digest
+	repeats []string   // "fingerprint:occurrence" told
+	alerts  []string   // kinds
+	down    error      // every method fails with it
+}
+
+func (n *recorder) Digest(_ context.Context, _ *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls++
+	if n.down != nil {
+		return hunt.MessageRef{}, n.down
+	}
+	var fps []string
+	for _, f := range fs {
+		fps = append(fps, f.Fingerprint)
+	}
+	n.digests = append(n.digests, fps)
+	n.sent = append(n.sent, fps...)
+	return hunt.MessageRef{Channel: "C1", TS: fmt.Sprint("digest", len(n.digests))}, nil
+}
+
+func (n *recorder) Repeat(_ context.Context, _ *hunt.Hunt, rec *hunt.Record, fresh []*hunt.Finding) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls++
+	if n.down != nil {
+		return n.down
+	}
+	for _, f := range fresh {
+		n.repeats = append(n.repeats, rec.Fingerprint+":"+f.Occurrence)
+	}
+	return nil
+}
+
+func (n *recorder) Alert(_ context.Context, _ *hunt.Hunt, a hunt.Alert) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.down != nil {
+		return n.down
+	}
+	n.alerts = append(n.alerts, a.Kind)
+	return nil
 }
 
 func (n *recorder) Notify(_ context.Context, _ *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.calls++
+	if n.down != nil {
+		return hunt.MessageRef{}, n.down
+	}
 	if n.fail != nil {
 		if err := n.fail(f); err != nil {
 			return hunt.MessageRef{}, err
@@ -151,7 +197,7 @@ func TestRunPostsEachNewFingerprintOnce(t *testing.T) {
 	}
 	st, _ := f.store.Load(context.Background(), "h1")
 	a := st.Records["A"]
-	if a.State != hunt.Delivered || a.Occurrences != 2 || a.Finding != nil || a.Message.TS != "1" || !a.FirstSeen.Equal(t0) || !a.LastSeen.Equal(t0.Add(5*time.Minute)) {
+	if a.State != hunt.Delivered || a.Occurrences != 2 || a.Finding == nil || a.Message.TS != "1" || !a.FirstSeen.Equal(t0) || !a.LastSeen.Equal(t0.Add(5*time.Minute)) {
 		t.Errorf("record A = %+v", a)
 	}
 	if !st.WindowEnd.Equal(f.now) {
@@ -270,7 +316,7 @@ func TestRunStoreDownPostsNothing(t *testing.T) {
 	if _, err := f.run(t); err == nil || f.note.calls != 0 {
 		t.Fatalf("err %v, calls %d", err, f.note.calls)
 	}
-	if !f.store.windows["h1"].IsZero() {
+	if !f.store.status["h1"].WindowEnd.IsZero() {
 		t.Error("window advanced")
 	}
 }
@@ -282,7 +328,7 @@ func TestRunPartialResultDoesNotAdvance(t *testing.T) {
 	if err == nil || len(f.note.sent) != 1 {
 		t.Fatalf("err %v, sent %v: partial rows are processed and the run fails", err, f.note.sent)
 	}
-	if !f.store.windows["h1"].IsZero() {
+	if !f.store.status["h1"].WindowEnd.IsZero() {
 		t.Error("window advanced on a partial result")
 	}
 }
@@ -367,7 +413,7 @@ func TestRunDryRunWritesNothing(t *testing.T) {
 	if _, err := f.run(t); err != nil || len(f.note.sent) != 1 {
 		t.Fatalf("err %v sent %v", err, f.note.sent)
 	}
-	if len(f.store.recs["h1"]) != 0 || !f.store.windows["h1"].IsZero() {
+	if len(f.store.recs["h1"]) != 0 || !f.store.status["h1"].WindowEnd.IsZero() {
 		t.Error("dry run wrote state")
 	}
 }

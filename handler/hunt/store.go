@@ -3,6 +3,7 @@ package hunt
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -13,13 +14,35 @@ type Source interface {
 	Query(ctx context.Context, query string, timespan Window) (*Result, error)
 }
 
-// Notifier tells people about a finding: Slack in Azure, the terminal locally.
+// Notifier tells people about findings: Slack in Azure, the terminal locally.
+//
+// An error wrapping ErrUnavailable means no message can get through now (bad credentials, unknown
+// channel, service down): the run stops posting. Any other error concerns that message only.
 type Notifier interface {
 	// Notify posts one message for a new fingerprint and returns where it went.
-	// An error wrapping ErrUnavailable means no message can get through now (bad credentials,
-	// unknown channel, service down): the run stops posting. Any other error concerns this
-	// message only.
 	Notify(ctx context.Context, h *Hunt, f *Finding) (MessageRef, error)
+	// Digest posts one message for many new fingerprints at once (a flood), with every finding
+	// attached, and returns where it went: later repeats of each finding thread under it.
+	Digest(ctx context.Context, h *Hunt, fs []*Finding) (MessageRef, error)
+	// Repeat tells of new occurrences of a notified fingerprint: one thread reply each under
+	// rec.Message, then the original message's summary updated from rec (which already counts
+	// them). A notifier without threads (a webhook) does nothing and returns nil.
+	Repeat(ctx context.Context, h *Hunt, rec *Record, fresh []*Finding) error
+	// Alert posts a message about huntwatch itself: failing, recovered, or the daily heartbeat.
+	Alert(ctx context.Context, h *Hunt, a Alert) error
+}
+
+// Alert kinds.
+const (
+	AlertFailing   = "failing"
+	AlertRecovered = "recovered"
+	AlertHeartbeat = "heartbeat"
+)
+
+// Alert is a message about the pipeline's own health.
+type Alert struct {
+	Kind   string
+	Health Health
 }
 
 // ErrUnavailable marks a notifier error that no later message of the same run would escape.
@@ -43,14 +66,41 @@ type Store interface {
 	// Records that lose (someone else wrote first) are returned and left unchanged; the others
 	// get their new Version.
 	Put(ctx context.Context, hunt string, recs []*Record) (lost []*Record, err error)
-	// SaveWindow records the end of the hunt's last successful window.
-	SaveWindow(ctx context.Context, hunt string, end time.Time) error
+	// SaveStatus records the hunt's status: the end of its last successful window and its health.
+	SaveStatus(ctx context.Context, hunt string, st Status) error
 }
 
 // State is a hunt's stored state.
 type State struct {
-	WindowEnd time.Time
-	Records   map[string]*Record // by fingerprint
+	Status
+	Records map[string]*Record // by fingerprint
+}
+
+// Status is what a hunt remembers about its runs.
+type Status struct {
+	WindowEnd time.Time // end of the last successful window
+	Health    Health
+}
+
+// Health counts failed runs, so an outage is announced once, and the day's work, for the heartbeat.
+type Health struct {
+	Failures      int       `json:"failures,omitempty"` // consecutive failed runs
+	FailingSince  time.Time `json:"failingSince,omitzero"`
+	LastError     string    `json:"lastError,omitempty"`
+	Alerted       bool      `json:"alerted,omitempty"` // the failure message of this outage was posted
+	Today         DayCounts `json:"today,omitzero"`
+	LastHeartbeat string    `json:"lastHeartbeat,omitempty"` // the day (2006-01-02) of the last heartbeat
+}
+
+// DayCounts sums one UTC day's runs.
+type DayCounts struct {
+	Day     string `json:"day,omitempty"` // 2006-01-02
+	Runs    int    `json:"runs,omitempty"`
+	Failed  int    `json:"failed,omitempty"`
+	Rows    int    `json:"rows,omitempty"`
+	New     int    `json:"new,omitempty"`
+	Repeats int    `json:"repeats,omitempty"`
+	Posted  int    `json:"posted,omitempty"`
 }
 
 // Delivery states of a record.
@@ -61,21 +111,25 @@ const (
 
 // Record is what the store keeps for one fingerprint.
 type Record struct {
-	Fingerprint string     `json:"fingerprint"`
-	State       string     `json:"state"`
-	FirstSeen   time.Time  `json:"firstSeen"`
-	LastSeen    time.Time  `json:"lastSeen"`
-	Occurrences int        `json:"occurrences"`
-	Recent      []string   `json:"recent,omitempty"` // latest occurrence ids, newest last, at most MaxRecent
-	NotifiedAt  time.Time  `json:"notifiedAt,omitzero"`
-	Message     MessageRef `json:"message,omitzero"`
+	Fingerprint string    `json:"fingerprint"`
+	State       string    `json:"state"`
+	FirstSeen   time.Time `json:"firstSeen"`
+	LastSeen    time.Time `json:"lastSeen"`
+	Occurrences int       `json:"occurrences"`
+	Recent      []string  `json:"recent,omitempty"` // latest occurrence ids, newest last, at most MaxRecent
+	// Entities holds the distinct entity values seen (by entity type, such as Host or Account),
+	// at most MaxEntityValues each, for the summary line of repeats.
+	Entities   map[string][]string `json:"entities,omitempty"`
+	NotifiedAt time.Time           `json:"notifiedAt,omitzero"`
+	Message    MessageRef          `json:"message,omitzero"`
 	// ClaimedUntil is the lease of the run that is posting this record; after it, a crashed
 	// run's claim lapses and another run may take the record.
 	ClaimedUntil time.Time `json:"claimedUntil,omitzero"`
 	Attempts     int       `json:"attempts,omitempty"`
 	LastError    string    `json:"lastError,omitempty"`
-	// Finding is what to post, kept while the record is pending so a later run can deliver it
-	// even when the query no longer returns its row.
+	// Finding is what was posted, or is to be posted while the record is pending, so a later
+	// run can deliver it even when the query no longer returns its row, and so the original
+	// message can be rebuilt with an updated summary when the fingerprint repeats.
 	Finding *Finding `json:"finding,omitempty"`
 	// Version is the store's concurrency token (an ETag); empty for a record not yet stored.
 	Version string `json:"-"`
@@ -83,8 +137,11 @@ type Record struct {
 	Remove bool `json:"-"`
 }
 
-// MaxRecent bounds Record.Recent.
-const MaxRecent = 50
+// Bounds of a record's lists.
+const (
+	MaxRecent       = 50
+	MaxEntityValues = 20
+)
 
 // seen reports whether occurrence id was already counted.
 func (r *Record) seen(id string) bool {
@@ -96,8 +153,16 @@ func (r *Record) seen(id string) bool {
 	return false
 }
 
-// count adds an occurrence at time t.
-func (r *Record) count(id string, t time.Time) {
+// count adds occurrence f of hunt h.
+func (r *Record) count(h *Hunt, f *Finding) {
+	id, t := f.Occurrence, f.Time
+	for _, e := range h.Entities {
+		for _, m := range e.FieldMappings {
+			if v := f.Value(m.ColumnName); v != "" {
+				r.addEntity(e.EntityType, v)
+			}
+		}
+	}
 	r.Occurrences++
 	r.Recent = append(r.Recent, id)
 	if len(r.Recent) > MaxRecent {
@@ -111,10 +176,27 @@ func (r *Record) count(id string, t time.Time) {
 	}
 }
 
+func (r *Record) addEntity(typ, v string) {
+	vals := r.Entities[typ]
+	if len(vals) >= MaxEntityValues || slices.Contains(vals, v) {
+		return
+	}
+	if r.Entities == nil {
+		r.Entities = map[string][]string{}
+	}
+	r.Entities[typ] = append(vals, v)
+}
+
 // Clone returns a deep enough copy for a store to keep without aliasing the caller's slices.
 func (r *Record) Clone() *Record {
 	c := *r
 	c.Recent = append([]string(nil), r.Recent...)
+	if r.Entities != nil {
+		c.Entities = make(map[string][]string, len(r.Entities))
+		for k, v := range r.Entities {
+			c.Entities[k] = append([]string(nil), v...)
+		}
+	}
 	if r.Finding != nil {
 		f := *r.Finding
 		f.Fields = append([]Field(nil), r.Finding.Fields...)

@@ -47,6 +47,8 @@ const (
 	pLastError      = "LastError"
 	pFinding        = "Finding"
 	pWindowEnd      = "WindowEnd"
+	pHealth         = "Health"
+	pEntities       = "Entities"
 	pHunt           = "Hunt"
 )
 
@@ -76,6 +78,13 @@ func recordEntity(pk string, rec *hunt.Record) (entity, error) {
 	putTime(e, pClaimedUntil, rec.ClaimedUntil)
 	putInt(e, pAttempts, rec.Attempts)
 	putString(e, pLastError, clipRunes(rec.LastError, maxLastError))
+	if len(rec.Entities) > 0 {
+		b, err := json.Marshal(rec.Entities)
+		if err != nil {
+			return nil, err
+		}
+		putString(e, pEntities, string(b))
+	}
 
 	recent := rec.Recent
 	for {
@@ -110,12 +119,32 @@ func recordEntity(pk string, rec *hunt.Record) (entity, error) {
 	}
 }
 
-// windowEntity is the row holding the end of hunt's last successful window.
-func windowEntity(pk, huntID string, end time.Time) entity {
+// windowEntity is the row holding the hunt's status: the end of its last successful window
+// and its health.
+func windowEntity(pk, huntID string, st hunt.Status) (entity, error) {
 	e := entity{"PartitionKey": pk, "RowKey": windowRowKey}
 	putString(e, pHunt, clipRunes(huntID, chunkUnits/2))
-	putTime(e, pWindowEnd, end)
-	return e
+	putTime(e, pWindowEnd, st.WindowEnd)
+	st.Health.LastError = clipRunes(st.Health.LastError, maxLastError)
+	b, err := json.Marshal(st.Health)
+	if err != nil {
+		return nil, err
+	}
+	putString(e, pHealth, string(b))
+	return e, nil
+}
+
+// decodeStatus reads the window row.
+func decodeStatus(e entity) (hunt.Status, error) {
+	var st hunt.Status
+	var err error
+	if st.WindowEnd, err = e.getTime(pWindowEnd); err != nil {
+		return st, err
+	}
+	if s, ok := e.getString(pHealth); ok {
+		err = json.Unmarshal([]byte(s), &st.Health)
+	}
+	return st, err
 }
 
 // decodeRecord reads a record entity; the Version is its ETag.
@@ -155,6 +184,9 @@ func decodeRecord(e entity) (*hunt.Record, error) {
 	rec.LastError, _ = e.getString(pLastError)
 	if s, ok := e.getString(pRecent); ok {
 		errs = append(errs, json.Unmarshal([]byte(s), &rec.Recent))
+	}
+	if s, ok := e.getString(pEntities); ok {
+		errs = append(errs, json.Unmarshal([]byte(s), &rec.Entities))
 	}
 	if s, ok := e.getString(pFinding); ok {
 		rec.Finding = &hunt.Finding{}

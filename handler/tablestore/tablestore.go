@@ -3,7 +3,7 @@
 // How it fits: main builds a Store from settings (a connection string for Azurite or a
 // storage account, or an endpoint with the Function's managed identity) and hands it to the
 // hunt pipeline, which loads a hunt's state at the start of a run, claims and records
-// fingerprints with Put, and advances the window with SaveWindow.
+// fingerprints with Put, and advances the window with SaveStatus.
 //
 // Layout: one partition per hunt (PartitionKey = the encoded hunt id), one row per fingerprint
 // (RowKey = the encoded fingerprint, see key), and one row "~window" holding the end of the
@@ -139,7 +139,7 @@ func (s *Store) clientOptions(opts *Options) *aztables.ClientOptions {
 	return co
 }
 
-// Open creates the table if it does not exist. Load, Put and SaveWindow call it themselves;
+// Open creates the table if it does not exist. Load, Put and SaveStatus call it themselves;
 // call it early to fail fast on bad settings.
 func (s *Store) Open(ctx context.Context) error {
 	s.mu.Lock()
@@ -180,8 +180,8 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 			}
 			rk, _ := e["RowKey"].(string)
 			if rk == windowRowKey {
-				if st.WindowEnd, err = e.getTime(pWindowEnd); err != nil {
-					return nil, s.fail(err, "load hunt %q: window", huntID)
+				if st.Status, err = decodeStatus(e); err != nil {
+					return nil, s.fail(err, "load hunt %q: status", huntID)
 				}
 				continue
 			}
@@ -200,19 +200,23 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 	return st, nil
 }
 
-// SaveWindow upserts the hunt's window row.
-func (s *Store) SaveWindow(ctx context.Context, huntID string, end time.Time) error {
+// SaveStatus upserts the hunt's status row.
+func (s *Store) SaveStatus(ctx context.Context, huntID string, st hunt.Status) error {
 	if err := s.Open(ctx); err != nil {
 		return err
 	}
-	body, err := json.Marshal(windowEntity(key(huntID), huntID, end))
+	e, err := windowEntity(key(huntID), huntID, st)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
 	if _, err := s.client.UpsertEntity(cctx, body, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace}); err != nil {
-		return s.fail(err, "save window of hunt %q", huntID)
+		return s.fail(err, "save status of hunt %q", huntID)
 	}
 	return nil
 }

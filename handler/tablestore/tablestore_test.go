@@ -89,7 +89,7 @@ func TestRoundTrips(t *testing.T) {
 	if lost, err := s.Put(ctx, "rt", more); err != nil || len(lost) != 0 {
 		t.Fatalf("Put: lost %d, %v", len(lost), err)
 	}
-	if err := s.SaveWindow(ctx, "rt", time.Now()); err != nil {
+	if err := s.SaveStatus(ctx, "rt", hunt.Status{WindowEnd: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	tr.take()

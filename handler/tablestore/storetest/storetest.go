@@ -158,6 +158,7 @@ func testRoundTrip(t *testing.T, s hunt.Store) {
 	full.ClaimedUntil = at(4)
 	full.Attempts = 2
 	full.LastError = "slack: rate limited\nretry later"
+	full.Entities = map[string][]string{"Host": {"vm-1", "VM-ünï"}, "Account": {"alice@contoso.com"}}
 	full.Finding.Fields = append(full.Finding.Fields,
 		hunt.Field{Name: "Script", Type: "string", Text: "Get-Process | ? {$_.CPU -gt 10} # ünïcödé\t\"quoted\""},
 		hunt.Field{Name: "Hosts", Type: "dynamic", List: []string{"vm-1", "vm-2", ""}},
@@ -283,12 +284,18 @@ func testWindow(t *testing.T, s hunt.Store) {
 	r := newRecord("fp", 1)
 	mustWin(t, s, "window", r)
 	for i, end := range []time.Time{at(10), at(5), time.Date(2030, 1, 1, 0, 0, 0, 1, time.UTC)} {
-		if err := s.SaveWindow(ctx(t), "window", end); err != nil {
-			t.Fatalf("SaveWindow %d: %v", i, err)
+		health := hunt.Health{Failures: i, FailingSince: at(i), LastError: fmt.Sprintf("error %d: <&> ünï", i), Alerted: i%2 == 1,
+			Today: hunt.DayCounts{Day: "2026-11-27", Runs: 10 + i, Failed: i, Rows: 1000, New: 3, Repeats: 4, Posted: 5}, LastHeartbeat: "2026-11-26"}
+		if err := s.SaveStatus(ctx(t), "window", hunt.Status{WindowEnd: end, Health: health}); err != nil {
+			t.Fatalf("SaveStatus %d: %v", i, err)
 		}
 		st := load(t, s, "window")
 		if !st.WindowEnd.Equal(end) || st.WindowEnd.Location() != time.UTC {
 			t.Errorf("WindowEnd = %v, want %v in UTC", st.WindowEnd, end)
+		}
+		if got := st.Health; got.Failures != health.Failures || !got.FailingSince.Equal(health.FailingSince) || got.LastError != health.LastError ||
+			got.Alerted != health.Alerted || got.Today != health.Today || got.LastHeartbeat != health.LastHeartbeat {
+			t.Errorf("Health = %+v, want %+v", got, health)
 		}
 		if len(st.Records) != 1 || st.Records["fp"] == nil {
 			t.Errorf("records %v, want only fp", keys(st))
@@ -301,7 +308,7 @@ func testHuntsIsolated(t *testing.T, s hunt.Store) {
 	for i, h := range hunts {
 		r := newRecord("shared-fp", i)
 		mustWin(t, s, h, r, newRecord(fmt.Sprintf("own-%d", i), i))
-		if err := s.SaveWindow(ctx(t), h, at(100+i)); err != nil {
+		if err := s.SaveStatus(ctx(t), h, hunt.Status{WindowEnd: at(100 + i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
