@@ -72,6 +72,15 @@ param logAnalyticsEndpoint string = 'https://api.loganalytics.io/v1'
 @allowed([ 'debug', 'info', 'warn', 'error' ])
 param logLevel string = 'info'
 
+@description('A run with more new findings than this posts one digest with a CSV of all; 0 = never.')
+param slackDigestThreshold string = '10'
+
+@description('Consecutive failed runs before one "huntwatch is failing" message; 0 = never.')
+param healthAlertAfter string = '3'
+
+@description('UTC hour (0-23) after which a daily heartbeat message is posted; empty: no heartbeat.')
+param healthHeartbeatHour string = ''
+
 @allowed([ 512, 2048, 4096 ])
 @description('Flex Consumption instance size. 512 MB (0.25 vCPU) is plenty for one static Go binary that runs one query an hour.')
 param instanceMemoryMB int = 512
@@ -403,6 +412,7 @@ var appSettings = {
   // huntwatch (handler/config/config.go).
   LOG_ANALYTICS_WORKSPACE_ID: sentinelWorkspace.properties.customerId
   LOG_ANALYTICS_ENDPOINT: logAnalyticsEndpoint
+  LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: sentinelWorkspaceResourceId
   HUNT_FILE: huntFile
   HUNT_SCHEDULE: huntSchedule
   HUNT_LOOKBACK: huntLookback
@@ -415,6 +425,9 @@ var appSettings = {
   SLACK_CHANNEL: slackAuthMode == 'botToken' ? slackChannel : ''
   SLACK_WEBHOOK_URL: slackAuthMode == 'webhook' ? slackKeyVaultReference : ''
   SLACK_API_URL: slackApiUrl
+  SLACK_DIGEST_THRESHOLD: slackDigestThreshold
+  HEALTH_ALERT_AFTER: healthAlertAfter
+  HEALTH_HEARTBEAT_HOUR: healthHeartbeatHour
   AZURE_CLIENT_ID: identity.properties.clientId
   LOG_LEVEL: logLevel
 }

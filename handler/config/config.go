@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,6 +30,7 @@ type Setting struct {
 var Settings = []Setting{
 	{Name: "LOG_ANALYTICS_WORKSPACE_ID", Help: "Log Analytics workspace (customer) id to query; absent: local sample mode over testdata/logs"},
 	{Name: "LOG_ANALYTICS_ENDPOINT", Default: "https://api.loganalytics.io/v1", Help: "Log Analytics query API base URL (sovereign clouds, tests)"},
+	{Name: "LOG_ANALYTICS_WORKSPACE_RESOURCE_ID", Help: "the workspace's ARM resource id, for \"View in Log Analytics\" links in messages; absent: no link"},
 	{Name: "HUNT_FILE", Help: "a Sentinel hunting-query YAML file, or the name of a bundled hunt; absent: the bundled default hunt"},
 	{Name: "HUNT_SCHEDULE", Default: "0 0 * * * *", Help: "NCRONTAB schedule of the timer (six fields)", Host: true},
 	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run queries (Go duration)"},
@@ -40,6 +43,9 @@ var Settings = []Setting{
 	{Name: "SLACK_CHANNEL", Help: "Slack channel id or name for the bot token"},
 	{Name: "SLACK_WEBHOOK_URL", Help: "Slack incoming webhook URL, instead of a bot token", Secret: true},
 	{Name: "SLACK_API_URL", Default: "https://slack.com/api/", Help: "Slack Web API base URL"},
+	{Name: "SLACK_DIGEST_THRESHOLD", Default: "10", Help: "a run with more new findings than this posts one digest with a CSV of all; 0 = never"},
+	{Name: "HEALTH_ALERT_AFTER", Default: "3", Help: "consecutive failed runs before one \"huntwatch is failing\" message; 0 = never"},
+	{Name: "HEALTH_HEARTBEAT_HOUR", Help: "UTC hour (0-23) after which a daily heartbeat with the day's counts is posted; absent: no heartbeat"},
 	{Name: "AZURE_CLIENT_ID", Help: "client id of the user-assigned managed identity; absent: system-assigned or developer credentials"},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 }
@@ -48,6 +54,7 @@ var Settings = []Setting{
 type Config struct {
 	WorkspaceID   string
 	LogsEndpoint  string
+	WorkspaceARM  string
 	HuntFile      string
 	Lookback      time.Duration
 	MaxCatchup    time.Duration
@@ -59,6 +66,10 @@ type Config struct {
 	SlackChannel  string
 	SlackWebhook  string
 	SlackAPIURL   string
+	Digest        int
+	AlertAfter    int
+	Heartbeat     bool
+	HeartbeatHour int
 	ClientID      string
 	LogLevel      slog.Level
 }
@@ -93,6 +104,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		WorkspaceID:   r.str("LOG_ANALYTICS_WORKSPACE_ID"),
 		LogsEndpoint:  r.url("LOG_ANALYTICS_ENDPOINT", "https"),
+		WorkspaceARM:  r.str("LOG_ANALYTICS_WORKSPACE_RESOURCE_ID"),
 		HuntFile:      r.str("HUNT_FILE"),
 		Lookback:      r.duration("HUNT_LOOKBACK", false),
 		MaxCatchup:    r.duration("HUNT_MAX_CATCHUP", false),
@@ -104,8 +116,16 @@ func Load(getenv func(string) string) (Config, error) {
 		SlackChannel:  r.str("SLACK_CHANNEL"),
 		SlackWebhook:  r.url("SLACK_WEBHOOK_URL", "https"),
 		SlackAPIURL:   r.url("SLACK_API_URL", "http", "https"),
+		Digest:        r.count("SLACK_DIGEST_THRESHOLD", 0, 1000),
+		AlertAfter:    r.count("HEALTH_ALERT_AFTER", 0, 1000),
 		ClientID:      r.str("AZURE_CLIENT_ID"),
 		LogLevel:      r.level("LOG_LEVEL"),
+	}
+	if v := r.str("HEALTH_HEARTBEAT_HOUR"); v != "" {
+		c.Heartbeat, c.HeartbeatHour = true, r.count("HEALTH_HEARTBEAT_HOUR", 0, 23)
+	}
+	if v := c.WorkspaceARM; v != "" && !workspaceARM.MatchString(v) {
+		r.fail("LOG_ANALYTICS_WORKSPACE_RESOURCE_ID", "expects /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>, got %q", v)
 	}
 	if c.MaxCatchup > 0 && c.Lookback > c.MaxCatchup {
 		r.fail("HUNT_MAX_CATCHUP", "must be at least HUNT_LOOKBACK (%s)", c.Lookback)
@@ -157,6 +177,17 @@ func (r *reader) duration(name string, zeroOK bool) time.Duration {
 	}
 	return d
 }
+
+func (r *reader) count(name string, lo, hi int) int {
+	v := r.str(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "expects a whole number from %d to %d, got %q", lo, hi, v)
+	}
+	return n
+}
+
+var workspaceARM = regexp.MustCompile(`^/subscriptions/[0-9a-fA-F-]+/resourceGroups/[^/]+/providers/Microsoft\.OperationalInsights/workspaces/[^/]+$`)
 
 func (r *reader) url(name string, schemes ...string) string {
 	v := r.str(name)
