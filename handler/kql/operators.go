@@ -1,0 +1,535 @@
+package kql
+
+import (
+	"math"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Scalar operators: logic with Kusto's null semantics, arithmetic on numbers,
+// datetimes and timespans, comparisons, and the string operators (has,
+// contains, in, between...).
+
+func (s *scope) binary(e *binary) (compiled, error) {
+	l, err := s.scalar(e.l)
+	if err != nil {
+		return l, err
+	}
+	r, err := s.scalar(e.r)
+	if err != nil {
+		return r, err
+	}
+	var c compiled
+	switch e.op {
+	case "and", "or":
+		if !boolish(l.typ) || !boolish(r.typ) {
+			return c, errorf(e.pos, "'%s' needs bool operands, got %s and %s", e.op, l.typ, r.typ)
+		}
+		c = logic(e.op, l, r)
+	case "+", "-", "*", "/", "%":
+		typ, err := arithType(e.op, l.typ, r.typ)
+		if err != nil {
+			return c, errorf(e.pos, "%v", err)
+		}
+		op := e.op
+		c = compiled{typ: typ, fn: func(row []any) any { return arith(op, l.fn(row), r.fn(row)) }}
+	case "==", "!=", "<", "<=", ">", ">=":
+		if !comparableTypes(l.typ, r.typ) {
+			return c, errorf(e.pos, "cannot compare %s with %s using '%s'", l.typ, r.typ, e.op)
+		}
+		c = comparison(e.op, l, r)
+	case "matches regex":
+		c, err = s.matchesRegex(e, l, r)
+		if err != nil {
+			return c, err
+		}
+	default: // =~, !~ and the string operators
+		match, neg := stringMatcher(e.op)
+		if match == nil {
+			return c, errorf(e.pos, "unsupported operator '%s'", e.op)
+		}
+		c = stringOp(l, r, match, neg)
+	}
+	return fold(c, l, r), nil
+}
+
+func boolish(t string) bool { return t == "bool" || dynamicLike(t) }
+
+// logic implements and/or with three-valued logic: false and null is false,
+// true or null is true, otherwise null propagates.
+func logic(op string, l, r compiled) compiled {
+	if op == "and" {
+		return compiled{typ: "bool", fn: func(row []any) any {
+			a := l.fn(row)
+			if b, ok := a.(bool); ok && !b {
+				return false
+			}
+			c := r.fn(row)
+			if b, ok := c.(bool); ok && !b {
+				return false
+			}
+			if a == nil || c == nil {
+				return nil
+			}
+			return true
+		}}
+	}
+	return compiled{typ: "bool", fn: func(row []any) any {
+		a := l.fn(row)
+		if b, ok := a.(bool); ok && b {
+			return true
+		}
+		c := r.fn(row)
+		if b, ok := c.(bool); ok && b {
+			return true
+		}
+		if a == nil || c == nil {
+			return nil
+		}
+		return false
+	}}
+}
+
+// arithType is the static result type of l op r.
+func arithType(op, l, r string) (string, error) {
+	switch {
+	case dynamicLike(l) || dynamicLike(r):
+		return "dynamic", nil
+	case isNumericType(l) && isNumericType(r):
+		if op == "/" && (l == "real" || r == "real") || l == "real" || r == "real" {
+			return "real", nil
+		}
+		if l == "decimal" || r == "decimal" {
+			return "decimal", nil
+		}
+		if l == "long" || r == "long" {
+			return "long", nil
+		}
+		return "int", nil
+	case l == "datetime" && r == "datetime" && op == "-":
+		return "timespan", nil
+	case l == "datetime" && r == "timespan" && (op == "+" || op == "-"), l == "timespan" && r == "datetime" && op == "+":
+		return "datetime", nil
+	case l == "timespan" && r == "timespan":
+		switch op {
+		case "+", "-", "%":
+			return "timespan", nil
+		case "/":
+			return "real", nil
+		}
+	case l == "timespan" && isNumericType(r) && (op == "*" || op == "/"), isNumericType(l) && r == "timespan" && op == "*":
+		return "timespan", nil
+	}
+	hint := ""
+	if l == "string" || r == "string" {
+		hint = " (use strcat() to join strings)"
+	}
+	return "", &literalError{typ: "operator", text: op + "' is not defined for " + l + " and " + r + hint}
+}
+
+// arith computes a op b for the runtime kinds at hand; null or undefined gives null.
+func arith(op string, a, b any) any {
+	switch x := a.(type) {
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return intArith(op, x, y)
+		case float64:
+			return realArith(op, float64(x), y)
+		case time.Duration:
+			if op == "*" {
+				return time.Duration(x) * y
+			}
+		}
+	case float64:
+		switch y := b.(type) {
+		case int64:
+			return realArith(op, x, float64(y))
+		case float64:
+			return realArith(op, x, y)
+		case time.Duration:
+			if op == "*" {
+				return time.Duration(x * float64(y))
+			}
+		}
+	case time.Time:
+		switch y := b.(type) {
+		case time.Duration:
+			switch op {
+			case "+":
+				return x.Add(y)
+			case "-":
+				return x.Add(-y)
+			}
+		case time.Time:
+			if op == "-" {
+				return x.Sub(y)
+			}
+		}
+	case time.Duration:
+		switch y := b.(type) {
+		case time.Duration:
+			switch op {
+			case "+":
+				return x + y
+			case "-":
+				return x - y
+			case "/":
+				if y == 0 {
+					return nil
+				}
+				return float64(x) / float64(y)
+			case "%":
+				if y == 0 {
+					return nil
+				}
+				return x % y
+			}
+		case time.Time:
+			if op == "+" {
+				return y.Add(x)
+			}
+		case int64:
+			switch op {
+			case "*":
+				return x * time.Duration(y)
+			case "/":
+				if y == 0 {
+					return nil
+				}
+				return x / time.Duration(y)
+			}
+		case float64:
+			switch op {
+			case "*":
+				return time.Duration(float64(x) * y)
+			case "/":
+				if y == 0 {
+					return nil
+				}
+				return time.Duration(float64(x) / y)
+			}
+		}
+	}
+	return nil
+}
+
+func intArith(op string, x, y int64) any {
+	switch op {
+	case "+":
+		return x + y
+	case "-":
+		return x - y
+	case "*":
+		return x * y
+	case "/":
+		if y == 0 {
+			return nil
+		}
+		return x / y
+	case "%":
+		if y == 0 {
+			return nil
+		}
+		return x % y
+	}
+	return nil
+}
+
+func realArith(op string, x, y float64) any {
+	switch op {
+	case "+":
+		return x + y
+	case "-":
+		return x - y
+	case "*":
+		return x * y
+	case "/":
+		return x / y
+	case "%":
+		return math.Mod(x, y)
+	}
+	return nil
+}
+
+// typeFamily groups types that compare with each other.
+func typeFamily(t string) string {
+	switch t {
+	case "int", "long", "real", "decimal":
+		return "number"
+	case "string", "guid":
+		return "string"
+	}
+	return t
+}
+
+func comparableTypes(l, r string) bool {
+	return dynamicLike(l) || dynamicLike(r) || typeFamily(l) == typeFamily(r)
+}
+
+// comparison implements == != < <= > >=; a null operand gives null. Strings
+// compare case-sensitively; a null string is the empty string.
+func comparison(op string, l, r compiled) compiled {
+	strs := typeFamily(l.typ) == "string" && typeFamily(r.typ) == "string"
+	test := map[string]func(int) bool{
+		"==": func(c int) bool { return c == 0 }, "!=": func(c int) bool { return c != 0 },
+		"<": func(c int) bool { return c < 0 }, "<=": func(c int) bool { return c <= 0 },
+		">": func(c int) bool { return c > 0 }, ">=": func(c int) bool { return c >= 0 },
+	}[op]
+	if strs && (op == "==" || op == "!=") {
+		want := op == "=="
+		return compiled{typ: "bool", fn: func(row []any) any {
+			a, _ := l.fn(row).(string)
+			b, _ := r.fn(row).(string)
+			return (a == b) == want
+		}}
+	}
+	return compiled{typ: "bool", fn: func(row []any) any {
+		a, b := l.fn(row), r.fn(row)
+		if strs {
+			a, b = toStr(a), toStr(b)
+		}
+		if a == nil || b == nil {
+			return nil
+		}
+		if op == "==" || op == "!=" {
+			return valuesEqual(a, b) == (op == "==")
+		}
+		c, ok := compareValues(a, b)
+		if !ok {
+			return nil
+		}
+		return test(c)
+	}}
+}
+
+// stringOp applies a string predicate to the text of both operands.
+func stringOp(l, r compiled, match func(a, b string) bool, neg bool) compiled {
+	return compiled{typ: "bool", fn: func(row []any) any {
+		return match(text(l.fn(row)), text(r.fn(row))) != neg
+	}}
+}
+
+// text is the string form used by string operators (dynamic values as JSON).
+func text(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return toStr(v)
+}
+
+// stringMatcher returns the predicate of a string operator and whether it is negated.
+func stringMatcher(op string) (func(a, b string) bool, bool) {
+	neg := strings.HasPrefix(op, "!")
+	base := strings.TrimPrefix(op, "!")
+	switch op {
+	case "=~":
+		return strings.EqualFold, false
+	case "!~":
+		return strings.EqualFold, true
+	}
+	m := map[string]func(a, b string) bool{
+		"has":           func(a, b string) bool { return hasTerm(a, b, false) },
+		"has_cs":        func(a, b string) bool { return hasTerm(a, b, true) },
+		"hasprefix":     func(a, b string) bool { return hasTermPrefix(a, b, false) },
+		"hasprefix_cs":  func(a, b string) bool { return hasTermPrefix(a, b, true) },
+		"hassuffix":     func(a, b string) bool { return hasTermSuffix(a, b, false) },
+		"hassuffix_cs":  func(a, b string) bool { return hasTermSuffix(a, b, true) },
+		"contains":      func(a, b string) bool { return indexFold(a, b) >= 0 },
+		"contains_cs":   strings.Contains,
+		"startswith":    func(a, b string) bool { return len(a) >= len(b) && strings.EqualFold(a[:len(b)], b) },
+		"startswith_cs": strings.HasPrefix,
+		"endswith":      func(a, b string) bool { return len(a) >= len(b) && strings.EqualFold(a[len(a)-len(b):], b) },
+		"endswith_cs":   strings.HasSuffix,
+	}[base]
+	return m, neg
+}
+
+func (s *scope) matchesRegex(e *binary, l, r compiled) (compiled, error) {
+	if r.konst {
+		re, err := regexp.Compile(toStr(r.fn(nil)))
+		if err != nil {
+			return compiled{}, errorf(e.r.exprPos(), "bad regular expression: %v", err)
+		}
+		return compiled{typ: "bool", fn: func(row []any) any { return re.MatchString(text(l.fn(row))) }}, nil
+	}
+	cache := regexCache{}
+	return compiled{typ: "bool", fn: func(row []any) any {
+		re := cache.get(toStr(r.fn(row)))
+		if re == nil {
+			return nil
+		}
+		return re.MatchString(text(l.fn(row)))
+	}}, nil
+}
+
+// regexCache compiles patterns that vary per row, remembering a few.
+type regexCache map[string]*regexp.Regexp
+
+func (c regexCache) get(pattern string) *regexp.Regexp {
+	if re, ok := c[pattern]; ok {
+		return re
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		re = nil
+	}
+	if len(c) > 64 {
+		clear(c)
+	}
+	c[pattern] = re
+	return re
+}
+
+// inList implements in, !in, in~, !in~, has_any and has_all. Dynamic arrays in
+// the list are flattened; a tabular item contributes its first column.
+func (s *scope) inList(e *inList) (compiled, error) {
+	x, err := s.scalar(e.x)
+	if err != nil {
+		return x, err
+	}
+	items, err := s.args(e.list)
+	if err != nil {
+		return x, err
+	}
+	allConst := true
+	for i, it := range items {
+		if it.typ == "star" || it.typ == "type" {
+			return x, errorf(e.list[i].exprPos(), "unexpected %s in list", it.typ)
+		}
+		allConst = allConst && it.konst
+	}
+	values := func(row []any) []any {
+		var out []any
+		for _, it := range items {
+			out = appendFlat(out, it.fn(row))
+		}
+		return out
+	}
+	var pred func(v any, list []any) bool
+	switch strings.TrimPrefix(e.op, "!") {
+	case "in":
+		pred = func(v any, list []any) bool {
+			for _, w := range list {
+				if w != nil && valuesEqual(v, w) {
+					return true
+				}
+			}
+			return false
+		}
+	case "in~":
+		pred = func(v any, list []any) bool {
+			t := text(v)
+			for _, w := range list {
+				if w != nil && strings.EqualFold(t, text(w)) {
+					return true
+				}
+			}
+			return false
+		}
+	case "has_any", "has_all":
+		all := e.op == "has_all"
+		pred = func(v any, list []any) bool {
+			t := text(v)
+			for _, w := range list {
+				if hasTerm(t, text(w), false) != all {
+					return !all
+				}
+			}
+			return all
+		}
+	}
+	neg := strings.HasPrefix(e.op, "!")
+	if allConst {
+		list := values(nil)
+		if e.op == "in" || e.op == "!in" {
+			if set, ok := stringSet(list); ok && typeFamily(x.typ) == "string" {
+				return fold(compiled{typ: "bool", fn: func(row []any) any {
+					_, found := set[text(x.fn(row))]
+					return found != neg
+				}}, x), nil
+			}
+		}
+		return fold(compiled{typ: "bool", fn: func(row []any) any {
+			v := x.fn(row)
+			if v == nil && !strings.HasPrefix(e.op, "has") {
+				return neg
+			}
+			return pred(v, list) != neg
+		}}, x), nil
+	}
+	return compiled{typ: "bool", fn: func(row []any) any {
+		v := x.fn(row)
+		if v == nil && !strings.HasPrefix(e.op, "has") {
+			return neg
+		}
+		return pred(v, values(row)) != neg
+	}}, nil
+}
+
+// appendFlat appends v, or its elements when v is an array or a table.
+func appendFlat(out []any, v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return append(out, x...)
+	case *Table:
+		for _, r := range x.Rows {
+			if len(r) > 0 {
+				out = append(out, r[0])
+			}
+		}
+		return out
+	}
+	return append(out, v)
+}
+
+func stringSet(list []any) (map[string]struct{}, bool) {
+	set := make(map[string]struct{}, len(list))
+	for _, v := range list {
+		s, ok := v.(string)
+		if !ok {
+			return nil, false
+		}
+		set[s] = struct{}{}
+	}
+	return set, true
+}
+
+// between is inclusive; for datetimes the upper bound may be a timespan
+// counted from the lower bound.
+func (s *scope) between(e *between) (compiled, error) {
+	x, err := s.scalar(e.x)
+	if err != nil {
+		return x, err
+	}
+	lo, err := s.scalar(e.lo)
+	if err != nil {
+		return x, err
+	}
+	hi, err := s.scalar(e.hi)
+	if err != nil {
+		return x, err
+	}
+	relative := lo.typ == "datetime" && hi.typ == "timespan"
+	if !relative && (!comparableTypes(x.typ, lo.typ) || !comparableTypes(x.typ, hi.typ)) {
+		return x, errorf(e.pos, "between needs bounds of the same type as the value, got %s, %s and %s", x.typ, lo.typ, hi.typ)
+	}
+	neg := e.neg
+	c := compiled{typ: "bool", fn: func(row []any) any {
+		v, a, b := x.fn(row), lo.fn(row), hi.fn(row)
+		if relative {
+			b = arith("+", a, b)
+		}
+		if v == nil || a == nil || b == nil {
+			return nil
+		}
+		c1, ok1 := compareValues(v, a)
+		c2, ok2 := compareValues(v, b)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		return (c1 >= 0 && c2 <= 0) != neg
+	}}
+	return fold(c, x, lo, hi), nil
+}

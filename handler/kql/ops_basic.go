@@ -1,0 +1,360 @@
+package kql
+
+import (
+	"fmt"
+	"time"
+)
+
+// The row-by-row tabular operators: where, extend, project and its variants,
+// take, distinct, getschema, and the sources datatable, print and range.
+// Operators never modify their input rows; they share or copy them.
+
+func (x *exec) where(op *whereOp, in *Table) (*Table, error) {
+	pred, err := newScope(x, in.Columns).scalar(op.pred)
+	if err != nil {
+		return nil, err
+	}
+	if !boolish(pred.typ) {
+		return nil, errorf(op.pred.exprPos(), "where needs a bool expression, got %s", pred.typ)
+	}
+	out := &Table{Columns: in.Columns}
+	for n, r := range in.Rows {
+		if n&4095 == 0 {
+			if err := x.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if truthy(pred.fn(r)) {
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out, nil
+}
+
+// extend adds or replaces columns; an item may use the columns of the items before it.
+func (x *exec) extend(op *extendOp, in *Table) (*Table, error) {
+	cols := append([]Column(nil), in.Columns...)
+	nm := &namer{}
+	targets := make([]int, len(op.items))
+	fns := make([]evalFn, len(op.items))
+	for i, it := range op.items {
+		c, err := newScope(x, cols).scalar(it.x)
+		if err != nil {
+			return nil, err
+		}
+		name := nm.name(it.x, it.name)
+		if it.name == "" && exprName(it.x) == name && colIndex(cols, name) >= 0 {
+			if _, isCol := it.x.(*ident); !isCol {
+				name = nm.name(&literal{}, "")
+			}
+		}
+		j := colIndex(cols, name)
+		if j < 0 {
+			j = len(cols)
+			cols = append(cols, Column{Name: name, Type: c.typ})
+		} else {
+			cols[j].Type = c.typ
+		}
+		targets[i], fns[i] = j, c.fn
+	}
+	out := &Table{Columns: cols, Rows: make([][]any, len(in.Rows))}
+	slab := newSlab(len(in.Rows), len(cols))
+	for n, r := range in.Rows {
+		row := slab.row()
+		copy(row, r)
+		for i, f := range fns {
+			row[targets[i]] = f(row)
+		}
+		out.Rows[n] = row
+	}
+	return out, nil
+}
+
+func (x *exec) project(op *projectOp, in *Table) (*Table, error) {
+	s := newScope(x, in.Columns)
+	nm := &namer{}
+	var cols []Column
+	var fns []evalFn
+	for _, it := range op.items {
+		c, err := s.scalar(it.x)
+		if err != nil {
+			return nil, err
+		}
+		name := nm.name(it.x, it.name)
+		if colIndex(cols, name) >= 0 {
+			return nil, errorf(it.x.exprPos(), "project: column '%s' appears twice", name)
+		}
+		cols = append(cols, Column{Name: name, Type: c.typ})
+		fns = append(fns, c.fn)
+	}
+	return mapRows(in, cols, fns), nil
+}
+
+func mapRows(in *Table, cols []Column, fns []evalFn) *Table {
+	out := &Table{Columns: cols, Rows: make([][]any, len(in.Rows))}
+	slab := newSlab(len(in.Rows), len(cols))
+	for n, r := range in.Rows {
+		row := slab.row()
+		for i, f := range fns {
+			row[i] = f(r)
+		}
+		out.Rows[n] = row
+	}
+	return out
+}
+
+// pick builds a table from the listed input columns.
+func pick(in *Table, idx []int) *Table {
+	cols := make([]Column, len(idx))
+	for i, j := range idx {
+		cols[i] = in.Columns[j]
+	}
+	out := &Table{Columns: cols, Rows: make([][]any, len(in.Rows))}
+	slab := newSlab(len(in.Rows), len(cols))
+	for n, r := range in.Rows {
+		row := slab.row()
+		for i, j := range idx {
+			row[i] = r[j]
+		}
+		out.Rows[n] = row
+	}
+	return out
+}
+
+// projectAway handles project-away, project-keep and project-reorder; a name
+// without wildcards must exist.
+func (x *exec) projectAway(op *projectAwayOp, in *Table) (*Table, error) {
+	matched := make([]bool, len(in.Columns))
+	var order []int
+	for _, pat := range op.patterns {
+		found := false
+		for i, c := range in.Columns {
+			if wildcardMatch(pat, c.Name) {
+				found = true
+				if !matched[i] {
+					order = append(order, i)
+				}
+				matched[i] = true
+			}
+		}
+		if !found && !containsStar(pat) {
+			return nil, errorf(op.pos, "%s: unknown column '%s'", op.kind, pat)
+		}
+	}
+	var idx []int
+	switch op.kind {
+	case "project-away":
+		for i := range in.Columns {
+			if !matched[i] {
+				idx = append(idx, i)
+			}
+		}
+	case "project-keep":
+		for i := range in.Columns {
+			if matched[i] {
+				idx = append(idx, i)
+			}
+		}
+	default: // project-reorder
+		idx = order
+		for i := range in.Columns {
+			if !matched[i] {
+				idx = append(idx, i)
+			}
+		}
+	}
+	return pick(in, idx), nil
+}
+
+func containsStar(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '*' {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *exec) projectRename(op *projectRenameOp, in *Table) (*Table, error) {
+	cols := append([]Column(nil), in.Columns...)
+	for i, old := range op.oldNames {
+		j := colIndex(in.Columns, old)
+		if j < 0 {
+			return nil, errorf(op.pos, "project-rename: unknown column '%s'", old)
+		}
+		cols[j].Name = op.newNames[i]
+	}
+	return &Table{Columns: cols, Rows: in.Rows}, nil
+}
+
+// constLong evaluates a constant count such as the N of take N.
+func (x *exec) constLong(e expr, what string) (int64, error) {
+	c, err := newScope(x, nil).scalar(e)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := toLong(c.fn(nil))
+	if !c.konst || !ok || n < 0 {
+		return 0, errorf(e.exprPos(), "%s needs a constant non-negative number", what)
+	}
+	return n, nil
+}
+
+func (x *exec) take(op *takeOp, in *Table) (*Table, error) {
+	n, err := x.constLong(op.n, "take")
+	if err != nil {
+		return nil, err
+	}
+	if n > int64(len(in.Rows)) {
+		n = int64(len(in.Rows))
+	}
+	return &Table{Columns: in.Columns, Rows: in.Rows[:n:n]}, nil
+}
+
+func (x *exec) distinct(op *distinctOp, in *Table) (*Table, error) {
+	t := in
+	if len(op.items) > 0 {
+		var err error
+		if t, err = x.project(&projectOp{pos: op.pos, items: op.items}, in); err != nil {
+			return nil, err
+		}
+	}
+	out := &Table{Columns: t.Columns}
+	seen := map[string]bool{}
+	var buf []byte
+	for _, r := range t.Rows {
+		buf = buf[:0]
+		for _, v := range r {
+			buf = appendKey(buf, v)
+		}
+		if !seen[string(buf)] {
+			seen[string(buf)] = true
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out, nil
+}
+
+var dotnetTypes = map[string]string{
+	"bool": "System.SByte", "int": "System.Int32", "long": "System.Int64", "real": "System.Double",
+	"decimal": "System.Data.SqlTypes.SqlDecimal", "string": "System.String", "datetime": "System.DateTime",
+	"timespan": "System.TimeSpan", "guid": "System.Guid", "dynamic": "System.Object",
+}
+
+func getschema(in *Table) *Table {
+	out := &Table{Columns: []Column{{"ColumnName", "string"}, {"ColumnOrdinal", "int"}, {"DataType", "string"}, {"ColumnType", "string"}}}
+	for i, c := range in.Columns {
+		out.Rows = append(out.Rows, []any{c.Name, int64(i), dotnetTypes[c.Type], c.Type})
+	}
+	return out
+}
+
+func (x *exec) datatable(src *datatableSrc) (*Table, error) {
+	s := newScope(x, nil)
+	out := &Table{Columns: src.cols}
+	var row []any
+	for i, e := range src.values {
+		c, err := s.scalar(e)
+		if err != nil {
+			return nil, err
+		}
+		if !c.konst {
+			return nil, errorf(e.exprPos(), "datatable values must be constants")
+		}
+		col := src.cols[i%len(src.cols)]
+		v := c.fn(nil)
+		if conv := convertTo(col.Type, v); v != nil && conv == nil || col.Type != "dynamic" && c.typ == "dynamic" && v != nil {
+			return nil, errorf(e.exprPos(), "datatable value %s does not fit column %s:%s", toStr(v), col.Name, col.Type)
+		} else if col.Type != "dynamic" {
+			v = conv
+		}
+		row = append(row, v)
+		if len(row) == len(src.cols) {
+			out.Rows = append(out.Rows, row)
+			row = nil
+		}
+	}
+	return out, nil
+}
+
+func (x *exec) print(src *printSrc) (*Table, error) {
+	s := newScope(x, nil)
+	out := &Table{Rows: [][]any{{}}}
+	for i, it := range src.items {
+		c, err := s.scalar(it.x)
+		if err != nil {
+			return nil, err
+		}
+		name := it.name
+		if name == "" {
+			name = exprName(it.x)
+		}
+		if name == "" {
+			name = fmt.Sprintf("print_%d", i)
+		}
+		out.Columns = append(out.Columns, Column{Name: name, Type: c.typ})
+		out.Rows[0] = append(out.Rows[0], c.fn(nil))
+	}
+	uniqueNames(out.Columns)
+	return out, nil
+}
+
+// rangeTable implements range x from a to b step s over numbers, datetimes and timespans.
+func (x *exec) rangeTable(src *rangeSrc) (*Table, error) {
+	s := newScope(x, nil)
+	var vals [3]compiled
+	for i, e := range []expr{src.from, src.to, src.step} {
+		c, err := s.scalar(e)
+		if err != nil {
+			return nil, err
+		}
+		if !c.konst {
+			return nil, errorf(e.exprPos(), "range bounds must be constants")
+		}
+		vals[i] = c
+	}
+	from, to, step := vals[0].fn(nil), vals[1].fn(nil), vals[2].fn(nil)
+	out := &Table{Columns: []Column{{Name: src.name, Type: vals[0].typ}}}
+	if isIntType(vals[0].typ) {
+		out.Columns[0].Type = "long"
+	}
+	const maxRows = 10_000_000
+	sign, ok := compareValues(step, arith("-", step, step))
+	if !ok || sign == 0 {
+		return nil, errorf(src.pos, "range step must be a non-zero number or timespan")
+	}
+	positive := sign > 0
+	for v := from; ; v = arith("+", v, step) {
+		c, ok := compareValues(v, to)
+		if !ok || positive && c > 0 || !positive && c < 0 {
+			break
+		}
+		if len(out.Rows) >= maxRows {
+			return nil, errorf(src.pos, "range produces more than %d rows", maxRows)
+		}
+		if t, isTime := v.(time.Time); isTime {
+			v = t.UTC()
+		}
+		out.Rows = append(out.Rows, []any{v})
+	}
+	return out, nil
+}
+
+// slab hands out rows of one width carved from a few large allocations.
+type slab struct {
+	width int
+	buf   []any
+}
+
+func newSlab(rows, width int) *slab {
+	return &slab{width: width, buf: make([]any, min(rows, 4096)*width)}
+}
+
+func (s *slab) row() []any {
+	if len(s.buf) < s.width {
+		s.buf = make([]any, 4096*s.width)
+	}
+	r := s.buf[:s.width:s.width]
+	s.buf = s.buf[s.width:]
+	return r
+}
