@@ -1,7 +1,10 @@
 package slack
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
@@ -70,4 +73,62 @@ var typicalCommands = []string{
 	"Set-MpPreference -DisableRealtimeMonitoring $true",
 	"& $env:TEMP\\a.ps1 -Target 'dc01' > $null",
 	"New-LocalUser -Name 'svc_backup' -Password (ConvertTo-SecureString 'P@ss`w0rd' -AsPlainText -Force)",
+}
+
+var (
+	testVMs     = []string{"vm-web-01", "vm-web-02", "vm-db-01", "vm-build-07", "vm-jump-01"}
+	testCallers = []string{"alice.admin@contoso.com", "bob.ops@contoso.com", "svc-deploy@contoso.com"}
+)
+
+// manyFindings returns n findings of the Run Command hunt, each its own fingerprint and
+// occurrence, spread over VMs, callers, IPs and minutes.
+func manyFindings(n int) []*hunt.Finding {
+	out := make([]*hunt.Finding, n)
+	for i := range out {
+		f := runCommandFinding(typicalCommands)
+		f.Fingerprint = fmt.Sprintf("%064x", i+1)
+		f.Occurrence = fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
+		f.Time = testTime.Add(time.Duration(i) * time.Minute)
+		f.Fields[0].Text = f.Time.Format(time.RFC3339Nano)
+		f.Fields[3].Text = f.Occurrence
+		f.Fields[4].Text = testCallers[i%len(testCallers)]
+		f.Fields[5].Text = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
+		f.Fields[8].Text = testVMs[i%len(testVMs)]
+		f.Fields[20].Text = f.Fingerprint
+		out[i] = f
+	}
+	return out
+}
+
+// blockTexts returns the text objects of blocks as Slack received them, one after another.
+func blockTexts(t *testing.T, blocks json.RawMessage) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(blocks, &v); err != nil {
+		t.Fatalf("blocks %s: %v", blocks, err)
+	}
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if s, ok := x["text"].(string); ok {
+				out = append(out, s)
+			}
+			for k, e := range x {
+				if k != "text" {
+					walk(e)
+				}
+			}
+			if o, ok := x["text"].(map[string]any); ok {
+				walk(o)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(out, "\n")
 }

@@ -31,6 +31,7 @@ const (
 	otherBudget   = 2500                 // all other columns together, at most
 	maxOtherBlks  = 3                    // context blocks for other columns (10 elements each)
 	maxLinkURL    = 600                  // a portal link longer than this is left out
+	maxLogsLink   = sectionBudget        // a Log Analytics link (its section's text) longer than this is left out
 	maxFactFields = 2 * maxFields        // fact fields, in at most two sections
 	fallbackMax   = 500                  // the notification text
 	minimalMax    = 3000                 // the plain-text message sent when Slack refuses the blocks
@@ -43,6 +44,19 @@ type Message struct {
 	Blocks []slackapi.Block
 }
 
+// BuildOptions add to a message what the hunt and the finding alone cannot tell.
+type BuildOptions struct {
+	// WorkspaceResourceID is the ARM id of the Log Analytics workspace the hunt runs in. When it
+	// is one (see LogsURL), messages link to the hunt's query in the Azure portal.
+	WorkspaceResourceID string
+	// Record, when set, adds its summary line (see Summary): how often and where the finding's
+	// fingerprint was seen. Set it when rebuilding a message to update it.
+	Record *hunt.Record
+	// Inline is for digests that cannot carry the CSV (a webhook): they list as many findings as
+	// fit instead. Build ignores it.
+	Inline bool
+}
+
 // Build lays out one finding of h as a Slack message. It is pure: the same hunt and finding
 // always give the same message, within Slack's limits whatever the data holds.
 //
@@ -52,6 +66,12 @@ type Message struct {
 // code block, cut visibly to fit; the remaining non-empty columns in small print; and the
 // fingerprint and occurrence.
 func Build(h *hunt.Hunt, f *hunt.Finding) Message {
+	return BuildWith(h, f, BuildOptions{})
+}
+
+// BuildWith is Build with options: a link to the query in Log Analytics below the portal link,
+// and the record's summary line below the MITRE line.
+func BuildWith(h *hunt.Hunt, f *hunt.Finding, o BuildOptions) Message {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
@@ -61,8 +81,13 @@ func Build(h *hunt.Hunt, f *hunt.Finding) Message {
 	b := builder{h: h, f: f, shown: map[string]bool{}}
 	b.header()
 	b.mitre()
+	if o.Record != nil {
+		text := Summary(h, o.Record)
+		b.add(slackapi.NewContextBlock("", mrkdwn(text)), text)
+	}
 	b.facts()
 	b.portalLink()
+	b.logsLink(o.WorkspaceResourceID)
 	// The parts above are bounded; what is left goes to the other columns (a share) and then
 	// to the lists, which are cut to fit. The footer's size is known before it is placed.
 	footer, footerLen := b.footer()
@@ -249,7 +274,7 @@ func (b *builder) facts() {
 	}
 	if !b.f.Time.IsZero() {
 		t := b.f.Time.UTC()
-		fact("When", fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.Format("2006-01-02 15:04 UTC")))
+		fact("When", dateToken(t))
 		for _, c := range b.f.Fields {
 			if c.Type == "datetime" && c.Text != "" {
 				if ct, err := time.Parse(time.RFC3339Nano, c.Text); err == nil && ct.Equal(b.f.Time) {
@@ -274,6 +299,12 @@ func (b *builder) facts() {
 		b.add(slackapi.NewSectionBlock(nil, objs, nil), fields[:n]...)
 		fields = fields[n:]
 	}
+}
+
+// dateToken writes t as a Slack date, shown in the reader's time zone, with its UTC text as fallback.
+func dateToken(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.Format("2006-01-02 15:04 UTC"))
 }
 
 // bytesText writes a byte count with thousands separators: "12,345 bytes".
@@ -323,6 +354,22 @@ func (b *builder) portalLink() {
 	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
 }
 
+// logsLink links to the hunt's query in Log Analytics, over the hour either side of the finding.
+func (b *builder) logsLink(workspace string) {
+	if workspace == "" || b.f.Time.IsZero() {
+		return
+	}
+	u := findingLogsURL(workspace, b.h, b.f.Time, b.f.Time)
+	if u == "" {
+		return
+	}
+	text := ":mag: <" + u + "|View in Log Analytics>"
+	if textLen(text) > maxLogsLink {
+		return
+	}
+	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
+}
+
 // lists renders each column holding a list as numbered code blocks within budget units.
 func (b *builder) lists(budget int) ([]slackapi.Block, int) {
 	var blocks []slackapi.Block
@@ -342,13 +389,7 @@ func (b *builder) lists(budget int) ([]slackapi.Block, int) {
 // listBlocks lays out a list as numbered lines in code blocks, in as many sections of at most
 // sectionBudget units as budget allows; a list cut short ends with "… and N more".
 func listBlocks(name string, list []string, budget int) ([]slackapi.Block, int) {
-	noun, label := "items", name
-	if lower := strings.ToLower(name); strings.Contains(lower, "command") {
-		noun = "commands"
-		if strings.Contains(lower, "powershell") {
-			label = "PowerShell commands"
-		}
-	}
+	label, noun := listNames(name)
 	head := fmt.Sprintf("*%s* (%s %s)\n", md(label, 80), count(len(list)), noun)
 	note := func(n int) string { return fmt.Sprintf("\n_… and %s more %s_", count(n), noun) }
 	reserve := textLen(note(len(list)))
@@ -414,6 +455,19 @@ func listBlocks(name string, list []string, budget int) ([]slackapi.Block, int) 
 		}
 		emit(text)
 	}
+}
+
+// listNames returns how a list column is titled and what its elements are called: a column of
+// PowerShell commands is "PowerShell commands" of "commands".
+func listNames(name string) (label, noun string) {
+	noun, label = "items", name
+	if lower := strings.ToLower(name); strings.Contains(lower, "command") {
+		noun = "commands"
+		if strings.Contains(lower, "powershell") {
+			label = "PowerShell commands"
+		}
+	}
+	return label, noun
 }
 
 // count writes n with thousands separators.

@@ -64,7 +64,7 @@ func textObjects(t *testing.T, m Message) []textObject {
 // Our own markup: the only <...> a message may hold.
 var (
 	anyToken   = regexp.MustCompile(`<[^>]*>?`)
-	ourTokens  = regexp.MustCompile(`^(<https://attack\.mitre\.org/(tactics/TA[0-9]{4}|techniques/T[0-9]{4}(/[0-9]{3})?)/\|[A-Za-z .0-9]+>|<https://portal\.azure\.com/#@/resource/subscriptions/[^\s|<>]+\|View VM in Azure portal>|<!date\^-?[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC>)$`)
+	ourTokens  = regexp.MustCompile(`^(<https://attack\.mitre\.org/(tactics/TA[0-9]{4}|techniques/T[0-9]{4}(/[0-9]{3})?)/\|[A-Za-z .0-9]+>|<https://portal\.azure\.com/#@/resource/subscriptions/[^\s|<>]+\|View VM in Azure portal>|<!date\^-?[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC>|<https://portal\.azure\.com/#blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/resourceId/[A-Za-z0-9%._~-]+/source/LogsBlade\.AnalyticsShareLinkToQuery/q/[A-Za-z0-9%._~-]+(/timespan/[A-Za-z0-9%._~-]+)?\|View in Log Analytics>)$`)
 	codeSpans  = regexp.MustCompile("(?s)```.*?```|`[^`\n]*`")
 	forbidden  = []string{"<!channel>", "<!here>", "<!everyone>", "<@U123>", "<https://evil", "<!subteam"}
 	emphasized = []string{"*bold*", "_x_", "~x~"}
@@ -410,23 +410,27 @@ func hostileLongFinding() (*hunt.Hunt, *hunt.Finding) {
 }
 
 func TestGolden(t *testing.T) {
+	rec := &hunt.Record{Occurrences: 3, LastSeen: testTime.Add(26 * time.Hour), Entities: map[string][]string{
+		"Host": {"vm-web-01", "vm-web-02"}, "Account": {"alice.admin@contoso.com"}, "IP": {"203.0.113.47", "198.51.100.7"}}}
 	for _, test := range []struct {
-		name string
-		h    *hunt.Hunt
-		f    *hunt.Finding
-		text string
+		name  string
+		build func() Message
+		text  string
 	}{
-		{"runcommand", runCommandHunt(), runCommandFinding(typicalCommands),
+		{"runcommand", func() Message { return Build(runCommandHunt(), runCommandFinding(typicalCommands)) },
 			"Medium · Azure VM Run Command linked with MDE — Account: alice.admin@contoso.com, IP: 203.0.113.47, Host: vm-web-01"},
-		{"runcommand-hostile-long", nil, nil,
+		{"runcommand-hostile-long", func() Message { return Build(hostileLongFinding()) },
 			"High · Azure VM Run Command linked with MDE — Account: &lt;@U123&gt; ∗mallory∗@contoso.com, IP: 203.0.113.47, Host: vm-web-01"},
+		{"runcommand-update", func() Message {
+			return BuildWith(runCommandHunt(), runCommandFinding(typicalCommands), BuildOptions{Record: rec})
+		}, "Medium · Azure VM Run Command linked with MDE — Account: alice.admin@contoso.com, IP: 203.0.113.47, Host: vm-web-01"},
+		{"runcommand-digest", func() Message { return BuildDigest(runCommandHunt(), manyFindings(40), BuildOptions{}) },
+			"Medium · Azure VM Run Command linked with MDE: 40 new findings"},
+		{"runcommand-repeat", func() Message { return BuildRepeat(runCommandHunt(), manyFindings(2)[1]) },
+			"New occurrence: Azure VM Run Command linked with MDE — Account: bob.ops@contoso.com, IP: 10.0.0.1, Host: vm-web-02"},
 	} {
 		t.Run(test.name, func(t *testing.T) {
-			h, f := test.h, test.f
-			if h == nil {
-				h, f = hostileLongFinding()
-			}
-			m := Build(h, f)
+			m := test.build()
 			checkMessage(t, m)
 			if m.Text != test.text {
 				t.Errorf("text = %q, want %q", m.Text, test.text)

@@ -4,6 +4,13 @@
 // honouring rate limits and telling the pipeline (hunt.Notifier) when Slack cannot be reached at
 // all (hunt.ErrUnavailable) rather than refusing one message. Printer is the same message written
 // to a terminal, for local runs and dry runs.
+//
+// Beside one message per finding (Notify), it posts a digest when a run finds too many at once
+// (Digest: counts, the first findings, and every finding as a CSV file in the digest's thread),
+// tells of new occurrences of a known finding as thread replies under its message and updates that
+// message's summary line (Repeat), and posts alerts about huntwatch itself (Alert). Preview writes
+// all of these as Block Kit JSON files. The builders (Build, BuildWith, BuildDigest, BuildRepeat,
+// BuildAlert, CSV, LogsURL) are pure; the Notifier only sends what they make.
 package slack
 
 import (
@@ -45,8 +52,12 @@ type Options struct {
 	MaxRetryWait time.Duration
 	// Sleep waits d or until ctx is done; tests replace it to observe waits. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock used for pacing. Default time.Now.
+	// Now is the clock used for pacing and for the names of CSV files. Default time.Now.
 	Now func() time.Time
+	// WorkspaceResourceID is the ARM resource id of the Log Analytics workspace the hunt runs in
+	// (/subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…).
+	// When set, messages link to the hunt's query in the Azure portal (see LogsURL).
+	WorkspaceResourceID string
 }
 
 // Defaults.
@@ -119,6 +130,10 @@ func New(log *slog.Logger, opts Options) (*Notifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.WorkspaceResourceID != "" && !ValidWorkspaceID(opts.WorkspaceResourceID) {
+		log.Warn("slack: the workspace resource id is not a Log Analytics workspace's ARM id; messages will not link to Log Analytics",
+			"workspaceResourceID", opts.WorkspaceResourceID)
+	}
 	n := &Notifier{log: log, opts: opts}
 	if bot {
 		n.channel = opts.Channel
@@ -178,14 +193,39 @@ func (n *Notifier) Check(ctx context.Context) error {
 func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	m := Build(h, f)
-	ref, err := n.post(ctx, m.Text, m.Blocks)
+	m := BuildWith(h, f, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID})
+	return n.postOrPlain(ctx, outgoing{text: m.Text, blocks: m.Blocks}, func(code string) string { return Minimal(h, f, code) },
+		"fingerprint", fp(f))
+}
+
+func fp(f *hunt.Finding) string {
+	if f == nil {
+		return ""
+	}
+	return f.Fingerprint
+}
+
+// outgoing is one message to send: a new one (a thread reply when threadTS is set) or, when
+// updateTS is set, the new content of the message at updateTS.
+type outgoing struct {
+	text     string
+	blocks   []slackapi.Block // nil for a text-only message
+	channel  string           // default: the configured channel
+	threadTS string
+	updateTS string
+}
+
+// postOrPlain sends out; when Slack refuses its blocks, it sends plain(code) as text instead, once.
+// logArgs describe the message in the log line of the fallback.
+func (n *Notifier) postOrPlain(ctx context.Context, out outgoing, plain func(code string) string, logArgs ...any) (hunt.MessageRef, error) {
+	ref, err := n.post(ctx, out)
 	var se *Error
 	if err == nil || !errors.As(err, &se) || !se.content {
 		return ref, err
 	}
-	n.log.Warn("slack refused the message; posting it as plain text", "channel", n.channel, "code", se.Code, "fingerprint", fp(f))
-	ref, err2 := n.post(ctx, Minimal(h, f, se.Code), nil)
+	n.log.Warn("slack refused the message; posting it as plain text", append([]any{"channel", n.channel, "code", se.Code}, logArgs...)...)
+	out.text, out.blocks = plain(se.Code), nil
+	ref, err2 := n.post(ctx, out)
 	if err2 == nil {
 		return ref, nil
 	}
@@ -197,26 +237,41 @@ func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, f *hunt.Finding) (h
 	return hunt.MessageRef{}, err2
 }
 
-func fp(f *hunt.Finding) string {
-	if f == nil {
-		return ""
+// post sends one message, pacing and retrying.
+func (n *Notifier) post(ctx context.Context, out outgoing) (hunt.MessageRef, error) {
+	op := "post to"
+	if out.updateTS != "" {
+		op = "update a message in"
 	}
-	return f.Fingerprint
+	var ref hunt.MessageRef
+	err := n.do(ctx, op, n.opts.MaxRetries, false, func() (string, error) {
+		var reason string
+		var err error
+		ref, reason, err = n.send(ctx, out)
+		return reason, err
+	})
+	if err != nil {
+		return hunt.MessageRef{}, err
+	}
+	return ref, nil
 }
 
-// post sends one message, pacing and retrying. blocks may be nil for a text-only message.
-func (n *Notifier) post(ctx context.Context, text string, blocks []slackapi.Block) (hunt.MessageRef, error) {
+// do makes one call to Slack (op names it in errors, as in "post to"), paced after the previous
+// one and retried up to retries times after 429 or 5xx answers, retryable error codes and network
+// errors; with anyCode, after any error that does not mean Slack is unavailable. call returns
+// the reason a webhook's error answer gave, if any.
+func (n *Notifier) do(ctx context.Context, op string, retries int, anyCode bool, call func() (string, error)) error {
 	for attempt := 0; ; attempt++ {
 		if err := n.pace(ctx); err != nil {
-			return hunt.MessageRef{}, n.fail("post to", "", err, verdict{unavailable: true, ctx: true})
+			return n.fail(op, "", err, verdict{unavailable: true, ctx: true})
 		}
-		ref, reason, err := n.send(ctx, text, blocks)
+		reason, err := call()
 		n.lastPost = n.opts.Now()
 		if err == nil {
-			return ref, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return hunt.MessageRef{}, n.fail("post to", "", ctx.Err(), verdict{unavailable: true, ctx: true})
+			return n.fail(op, "", ctx.Err(), verdict{unavailable: true, ctx: true})
 		}
 		v := classify(err, n.webhook != nil)
 		if v.code == "" {
@@ -225,24 +280,27 @@ func (n *Notifier) post(ctx context.Context, text string, blocks []slackapi.Bloc
 				v = webhookVerdict(v, reason)
 			}
 		}
+		if anyCode && !v.unavailable {
+			v.retry = true
+		}
 		if !v.retry {
-			return hunt.MessageRef{}, n.fail("post to", "", err, v)
+			return n.fail(op, "", err, v)
 		}
 		wait := v.wait
 		if wait == 0 {
 			wait = min(firstBackoff<<attempt, n.opts.MaxRetryWait)
 		}
 		switch {
-		case attempt >= n.opts.MaxRetries:
+		case attempt >= retries:
 			v.unavailable = true
-			return hunt.MessageRef{}, n.fail("post to", fmt.Sprintf("gave up after %d retries", attempt), err, v)
+			return n.fail(op, fmt.Sprintf("gave up after %d retries", attempt), err, v)
 		case wait > n.opts.MaxRetryWait:
 			v.unavailable = true
-			return hunt.MessageRef{}, n.fail("post to", fmt.Sprintf("Slack asks to wait %s, more than MaxRetryWait (%s)", wait, n.opts.MaxRetryWait), err, v)
+			return n.fail(op, fmt.Sprintf("Slack asks to wait %s, more than MaxRetryWait (%s)", wait, n.opts.MaxRetryWait), err, v)
 		}
-		n.log.Warn("slack post failed; retrying", "channel", n.channel, "error", n.sanitize(err.Error()), "wait", wait, "attempt", attempt+1)
+		n.log.Warn("slack call failed; retrying", "op", op, "channel", n.channel, "error", n.sanitize(err.Error()), "wait", wait, "attempt", attempt+1)
 		if err := n.opts.Sleep(ctx, wait); err != nil {
-			return hunt.MessageRef{}, n.fail("post to", "", err, verdict{unavailable: true, ctx: true})
+			return n.fail(op, "", err, verdict{unavailable: true, ctx: true})
 		}
 	}
 }
@@ -259,23 +317,34 @@ func (n *Notifier) pace(ctx context.Context) error {
 }
 
 // send makes one request. For webhooks it also returns the reason Slack wrote in an error answer.
-func (n *Notifier) send(ctx context.Context, text string, blocks []slackapi.Block) (hunt.MessageRef, string, error) {
+func (n *Notifier) send(ctx context.Context, out outgoing) (hunt.MessageRef, string, error) {
 	if n.api != nil {
 		opts := []slackapi.MsgOption{
-			slackapi.MsgOptionText(text, false), // already escaped by Build
+			slackapi.MsgOptionText(out.text, false), // already escaped by Build
 			slackapi.MsgOptionDisableLinkUnfurl(),
 			slackapi.MsgOptionDisableMediaUnfurl(),
 		}
-		if blocks != nil {
-			opts = append(opts, slackapi.MsgOptionBlocks(blocks...))
+		if out.blocks != nil {
+			opts = append(opts, slackapi.MsgOptionBlocks(out.blocks...))
 		}
-		ch, ts, err := n.api.PostMessageContext(ctx, n.opts.Channel, opts...)
+		channel := out.channel
+		if channel == "" {
+			channel = n.opts.Channel
+		}
+		if out.updateTS != "" {
+			ch, ts, _, err := n.api.UpdateMessageContext(ctx, channel, out.updateTS, opts...)
+			return hunt.MessageRef{Channel: ch, TS: ts}, "", err
+		}
+		if out.threadTS != "" {
+			opts = append(opts, slackapi.MsgOptionTS(out.threadTS))
+		}
+		ch, ts, err := n.api.PostMessageContext(ctx, channel, opts...)
 		return hunt.MessageRef{Channel: ch, TS: ts}, "", err
 	}
 	off := false
-	msg := &slackapi.WebhookMessage{Text: text, UnfurlLinks: &off, UnfurlMedia: &off}
-	if blocks != nil {
-		msg.Blocks = &slackapi.Blocks{BlockSet: blocks}
+	msg := &slackapi.WebhookMessage{Text: out.text, UnfurlLinks: &off, UnfurlMedia: &off}
+	if out.blocks != nil {
+		msg.Blocks = &slackapi.Blocks{BlockSet: out.blocks}
 	}
 	var reason string
 	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, reasonKey{}, &reason), n.opts.WebhookURL, n.webhook, msg)

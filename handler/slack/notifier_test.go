@@ -58,7 +58,7 @@ func newSetup(t *testing.T, webhook bool, edit func(*Options)) *setup {
 	if edit != nil {
 		edit(&opts)
 	}
-	n, err := New(slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, nil)), opts)
+	n, err := New(slog.New(slog.NewTextHandler(&lockedWriter{w: s.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

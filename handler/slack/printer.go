@@ -21,6 +21,8 @@ import (
 type Printer struct {
 	W       io.Writer
 	Payload bool
+	// WorkspaceResourceID adds the Log Analytics link to messages, as Options.WorkspaceResourceID does.
+	WorkspaceResourceID string
 
 	mu  sync.Mutex
 	seq int
@@ -36,23 +38,124 @@ func (p *Printer) Notify(ctx context.Context, h *hunt.Hunt, f *hunt.Finding) (hu
 	if err := ctx.Err(); err != nil {
 		return hunt.MessageRef{}, err
 	}
-	m := Build(h, f)
+	m := BuildWith(h, f, BuildOptions{WorkspaceResourceID: p.WorkspaceResourceID})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "──── message %d ────\n%s\n\n%s", p.seq, Readable(m.Text), Render(m))
-	if p.Payload {
-		js, err := JSON(m)
-		if err != nil {
-			return hunt.MessageRef{}, err
-		}
-		fmt.Fprintf(&b, "\nBlock Kit payload (paste into https://app.slack.com/block-kit-builder):\n%s\n", js)
+	if err := p.payload(&b, m); err != nil {
+		return hunt.MessageRef{}, err
 	}
-	if _, err := io.WriteString(p.W, b.String()+"\n"); err != nil {
-		return hunt.MessageRef{}, fmt.Errorf("print message: %w", err)
+	if err := p.write(b.String()); err != nil {
+		return hunt.MessageRef{}, err
 	}
 	return hunt.MessageRef{Channel: "stdout", TS: strconv.Itoa(p.seq)}, nil
+}
+
+func (p *Printer) payload(b *strings.Builder, m Message) error {
+	if !p.Payload {
+		return nil
+	}
+	js, err := JSON(m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "\nBlock Kit payload (paste into https://app.slack.com/block-kit-builder):\n%s\n", js)
+	return nil
+}
+
+func (p *Printer) write(s string) error {
+	if _, err := io.WriteString(p.W, s+"\n"); err != nil {
+		return fmt.Errorf("print message: %w", err)
+	}
+	return nil
+}
+
+// csvPreviewLines is how many lines of a digest's CSV the Printer shows.
+const csvPreviewLines = 6
+
+// Digest writes the digest and the first lines of its CSV, and returns
+// MessageRef{Channel: "stdout", TS: "digest:<n>"}.
+func (p *Printer) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+	if err := ctx.Err(); err != nil {
+		return hunt.MessageRef{}, err
+	}
+	m := BuildDigest(h, fs, BuildOptions{WorkspaceResourceID: p.WorkspaceResourceID})
+	data := CSV(fs)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seq++
+	var b strings.Builder
+	fmt.Fprintf(&b, "──── digest %d ────\n%s\n\n%s", p.seq, Readable(m.Text), Render(m))
+	lines := strings.SplitAfter(string(data), "\r\n")
+	fmt.Fprintf(&b, "\nCSV in the thread (%s rows), first lines:\n", count(len(nonNil(fs))))
+	for i, l := range lines {
+		if i == csvPreviewLines {
+			b.WriteString("…\n")
+			break
+		}
+		if l != "" {
+			b.WriteString("    " + strings.TrimSuffix(l, "\r\n") + "\n")
+		}
+	}
+	if err := p.payload(&b, m); err != nil {
+		return hunt.MessageRef{}, err
+	}
+	if err := p.write(b.String()); err != nil {
+		return hunt.MessageRef{}, err
+	}
+	return hunt.MessageRef{Channel: "stdout", TS: digestMark + strconv.Itoa(p.seq)}, nil
+}
+
+// Repeat writes each thread reply ("↳ thread reply: ...") and the update of the original
+// message's summary ("✎ update: ..."), or why there is none.
+func (p *Printer) Repeat(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, fresh []*hunt.Finding) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if rec == nil || len(fresh) == 0 {
+		return nil
+	}
+	ts, digest := SplitTS(rec.Message.TS)
+	to := ""
+	if ts != "" {
+		to = " to message " + ts
+	}
+	var b strings.Builder
+	for _, f := range fresh {
+		m := BuildRepeat(h, f)
+		text := strings.TrimSpace(Render(m))
+		text = strings.ReplaceAll(strings.TrimPrefix(text, "↳ "), "\n\n", "\n")
+		fmt.Fprintf(&b, "↳ thread reply%s: %s\n", to, strings.ReplaceAll(text, "\n", "\n    "))
+	}
+	switch {
+	case ts == "":
+		b.WriteString("✎ no update: the finding's message is not known\n")
+	case digest:
+		b.WriteString("✎ no update: the finding was told in a digest\n")
+	case rec.Finding == nil:
+		b.WriteString("✎ no update: the finding was not kept\n")
+	default:
+		fmt.Fprintf(&b, "✎ update of message %s: %s\n", ts, Readable(Summary(h, rec)))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.write(b.String())
+}
+
+// Alert writes the alert's text.
+func (p *Printer) Alert(ctx context.Context, h *hunt.Hunt, a hunt.Alert) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m, err := BuildAlert(h, a)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.write("──── alert ────\n" + Render(m))
 }
 
 // JSON returns the message's Block Kit payload, {"blocks":[...]}, indented.
@@ -87,6 +190,7 @@ func Render(m Message) string {
 			}
 			for _, f := range x.Fields {
 				label, value, ok := strings.Cut(Readable(f.Text), "\n")
+				value = strings.ReplaceAll(value, "\n", "\n"+strings.Repeat(" ", 18))
 				if ok {
 					fmt.Fprintf(&b, "  %-15s %s\n", label+":", value)
 				} else {
@@ -116,7 +220,8 @@ var (
 	emoji  = strings.NewReplacer(
 		":red_circle: ", "[HIGH] ", ":large_orange_circle: ", "[MEDIUM] ",
 		":large_yellow_circle: ", "[LOW] ", ":large_blue_circle: ", "[INFO] ", ":white_circle: ", "",
-		":link: ", "", "\u00ad", "",
+		":link: ", "", ":mag: ", "", ":repeat: ", "", ":paperclip: ", "", ":rotating_light: ", "",
+		":white_check_mark: ", "", ":large_green_circle: ", "", "\u00ad", "",
 	)
 )
 

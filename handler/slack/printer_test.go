@@ -98,3 +98,94 @@ func TestJSON(t *testing.T) {
 		t.Errorf("JSON(Message{}) = %s", empty)
 	}
 }
+
+func TestPrinterDigest(t *testing.T) {
+	var out bytes.Buffer
+	p := NewPrinter(&out)
+	fs := manyFindings(500)
+	fs[0].Fields[4].Text = "=HYPERLINK(\"http://evil\")"
+	ref, err := p.Digest(context.Background(), runCommandHunt(), fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref != (hunt.MessageRef{Channel: "stdout", TS: "digest:1"}) || !IsDigest(ref) {
+		t.Errorf("ref %+v", ref)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"──── digest 1 ────",
+		"[MEDIUM] Azure VM Run Command linked with MDE: 500 new findings",
+		"Host (5 distinct): vm-build-07 × 100",
+		"1. 2025-03-14 09:26 UTC · Account =HYPERLINK(\"http://evil\") · IP 10.0.0.0 · Host vm-web-01",
+		"All 500 findings are attached as CSV in the thread.",
+		"CSV in the thread (500 rows), first lines:\n    TimeGenerated,StartTime,EndTime,CorrelationId,Caller,",
+		`,"'=HYPERLINK(""http://evil"")",`,
+		"\n…\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "\n    2025-03-14T"); n != csvPreviewLines-1 {
+		t.Errorf("%d CSV rows shown, want %d", n, csvPreviewLines-1)
+	}
+}
+
+func TestPrinterRepeat(t *testing.T) {
+	h, fs := runCommandHunt(), manyFindings(3)
+	rec := &hunt.Record{Fingerprint: fs[0].Fingerprint, Occurrences: 3, Finding: fs[0], LastSeen: fs[2].Time,
+		Message: hunt.MessageRef{Channel: "stdout", TS: "4"}, Entities: map[string][]string{"Host": {"vm-web-01", "vm-web-02"}}}
+	for _, test := range []struct {
+		name string
+		edit func(*hunt.Record)
+		want []string
+	}{
+		{"update", nil, []string{
+			"↳ thread reply to message 4: New occurrence · 2025-03-14 09:27 UTC\n    Account bob.ops@contoso.com · IP 10.0.0.1 · Host vm-web-02\n    Occurrence 00000000-0000-4000-8000-000000000002",
+			"↳ thread reply to message 4: New occurrence · 2025-03-14 09:28 UTC",
+			"✎ update of message 4: Seen 3 times · hosts: vm-web-01, vm-web-02 · last seen 2025-03-14 09:28 UTC\n",
+		}},
+		{"digest", func(r *hunt.Record) { r.Message.TS = "digest:2" }, []string{"↳ thread reply to message 2: ", "✎ no update: the finding was told in a digest"}},
+		{"unknown", func(r *hunt.Record) { r.Message = hunt.MessageRef{} }, []string{"↳ thread reply: New occurrence", "✎ no update: the finding's message is not known"}},
+		{"not kept", func(r *hunt.Record) { r.Finding = nil }, []string{"✎ no update: the finding was not kept"}},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			var out bytes.Buffer
+			r := *rec
+			if test.edit != nil {
+				test.edit(&r)
+			}
+			if err := NewPrinter(&out).Repeat(context.Background(), h, &r, fs[1:]); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range test.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestPrinterAlert(t *testing.T) {
+	var out bytes.Buffer
+	p := NewPrinter(&out)
+	for _, kind := range []string{hunt.AlertFailing, hunt.AlertRecovered, hunt.AlertHeartbeat} {
+		if err := p.Alert(context.Background(), runCommandHunt(), hunt.Alert{Kind: kind, Health: testHealth}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := out.String()
+	for _, want := range []string{
+		"──── alert ────\nhuntwatch is failing: Azure VM Run Command linked with MDE\n4 failed runs in a row, since 2025-03-14 09:26 UTC\nLast error:\n    query hunt x: <!channel> ```rm -rf``` *boom* & [31mred",
+		"huntwatch recovered: Azure VM Run Command linked with MDE — after 4 failed runs since 2025-03-14 09:26 UTC",
+		"Azure VM Run Command linked with MDE: today 96 runs, 4 failed, 12,345 rows, 7 new, 3 repeats, 10 posted",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if err := p.Alert(context.Background(), nil, hunt.Alert{Kind: "x"}); err == nil {
+		t.Errorf("no error for an unknown kind")
+	}
+}

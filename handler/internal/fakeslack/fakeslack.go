@@ -2,11 +2,12 @@
 // published wire format of the Web API methods huntwatch uses (chat.postMessage, chat.update,
 // auth.test, the three-step file upload) and of incoming webhooks, checks tokens, channels and
 // the limits real Slack enforces on blocks, records what it accepts, and fails on demand
-// (rate limits, server errors, error codes) so that the real slack-go client can be tested
-// against it.
+// (rate limits, server errors, error codes, calls held in flight) so that the real slack-go
+// client can be tested against it.
 package fakeslack
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -68,12 +69,15 @@ type Server struct {
 	hookPath string
 	hookChan string
 
+	tls bool
+
 	mu       sync.Mutex
 	seq      int
 	messages []Message
 	calls    []Call
 	faults   []*fault
 	refusals []refusal
+	holds    []*Hold
 	files    map[string]*pendingFile
 	uploads  []Upload
 }
@@ -105,6 +109,11 @@ func WithChannels(ids ...string) Option {
 	}
 }
 
+// WithTLS serves HTTPS instead of HTTP (incoming webhook URLs are https). The certificate is
+// net/http/httptest's, the same for every httptest TLS server, so a client that trusts one
+// (such as a child process with SSL_CERT_FILE set to fakeazure's CertFile) trusts this one too.
+func WithTLS() Option { return func(s *Server) { s.tls = true } }
+
 // New starts a fake Slack on 127.0.0.1, closed when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -125,10 +134,18 @@ func New(t testing.TB, opts ...Option) *Server {
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Listener.Close()
 	s.srv.Listener = l
-	s.srv.Start()
+	if s.tls {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(s.releaseHolds) // before Close, which waits for held calls
 	return s
 }
+
+// Client is an HTTP client that trusts the server (for WithTLS).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // URL is the Web API base, ending with "/api/", for slack.OptionAPIURL.
 func (s *Server) URL() string { return s.srv.URL + "/api/" }
@@ -166,13 +183,15 @@ func (s *Server) Uploads() []Upload {
 	return out
 }
 
-// Faults. Queued faults answer the next calls in order, whatever their method; each answers
-// n calls before the next fault takes over.
+// Faults. Queued faults answer the next calls in order, whatever their method (or, when queued
+// with FailNextOn or ErrorNextOn, the next calls of one method); each answers n calls before the
+// next fault takes over.
 type fault struct {
 	n          int
 	status     int    // HTTP status; 0 for an ok:false answer with code
 	retryAfter string // for 429
 	code       string
+	method     string // only calls of this method ("" for all): an API method, "webhook" or "upload"
 }
 
 // RateLimitNext makes the next n calls answer 429 with "Retry-After: seconds".
@@ -187,11 +206,130 @@ func (s *Server) FailNext(n, status int) { s.queue(&fault{n: n, status: status})
 // the Web API; from the webhook, the code as text with the status Slack uses for it.
 func (s *Server) ErrorNext(n int, code string) { s.queue(&fault{n: n, code: code}) }
 
+// FailNextOn is FailNext for the calls of one method only ("files.getUploadURLExternal",
+// "upload", "chat.update"...); calls of other methods pass it by.
+func (s *Server) FailNextOn(method string, n, status int) {
+	s.queue(&fault{n: n, status: status, method: method})
+}
+
+// ErrorNextOn is ErrorNext for the calls of one method only.
+func (s *Server) ErrorNextOn(method string, n int, code string) {
+	s.queue(&fault{n: n, code: code, method: method})
+}
+
 func (s *Server) queue(f *fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, f)
 }
+
+// Heal drops the queued faults and the refusals (RefuseIf): from now on every call is answered
+// normally. Calls already held stay held until released.
+func (s *Server) Heal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults, s.refusals = nil, nil
+}
+
+// Hold keeps one call in flight until the test releases it: the way to act (kill the client,
+// stop a store) at a known point of a post.
+type Hold struct {
+	accept   bool
+	arrived  chan struct{}
+	release  chan struct{}
+	gone     chan struct{}
+	once     sync.Once
+	goneOnce sync.Once
+}
+
+// HoldNext holds the next call that HoldNext has not already claimed, whatever its method.
+// With accept false the call waits before Slack looks at it: if the client goes away meanwhile,
+// nothing is accepted (a crash before Slack accepted the message). With accept true the call is
+// processed first (a message is accepted and recorded) and only the answer waits: a client that
+// goes away meanwhile never learns that Slack accepted it.
+func (s *Server) HoldNext(accept bool) *Hold {
+	h := &Hold{accept: accept, arrived: make(chan struct{}), release: make(chan struct{}), gone: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds = append(s.holds, h)
+	return h
+}
+
+// Arrived is closed when the held call arrived (with accept, once it was processed).
+func (h *Hold) Arrived() <-chan struct{} { return h.arrived }
+
+// Gone is closed when the client of the held call went away while it was held.
+func (h *Hold) Gone() <-chan struct{} { return h.gone }
+
+// Release lets the held call go on. Releasing twice does nothing.
+func (h *Hold) Release() { h.once.Do(func() { close(h.release) }) }
+
+func (s *Server) nextHold() *Hold {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.holds) == 0 {
+		return nil
+	}
+	h := s.holds[0]
+	s.holds = s.holds[1:]
+	return h
+}
+
+func (s *Server) releaseHolds() {
+	s.mu.Lock()
+	hs := s.holds
+	s.holds = nil
+	s.mu.Unlock()
+	for _, h := range hs {
+		h.Release()
+	}
+}
+
+// wait blocks until h is released or the client goes away; it reports whether the client is
+// still there.
+func (h *Hold) wait(r *http.Request) bool {
+	select {
+	case <-h.release:
+		if r.Context().Err() == nil {
+			return true
+		}
+	case <-r.Context().Done():
+	}
+	h.goneOnce.Do(func() { close(h.gone) })
+	return false
+}
+
+// holdCall answers a call under hold h.
+func (s *Server) holdCall(h *Hold, w http.ResponseWriter, r *http.Request, method string, at time.Time) {
+	// Read the whole request first: only then does net/http watch the connection and cancel
+	// r.Context() when the client goes away.
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 100<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !h.accept {
+		close(h.arrived)
+		if !h.wait(r) {
+			s.record(method, StatusClientGone, "", at)
+			return
+		}
+		s.dispatch(w, r, method, at)
+		return
+	}
+	rec := httptest.NewRecorder()
+	s.dispatch(rec, r, method, at)
+	close(h.arrived)
+	if !h.wait(r) {
+		return // processed; the client never hears of it
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+// StatusClientGone is the status recorded for a held call whose client went away before Slack
+// looked at it (nginx's 499).
+const StatusClientGone = 499
 
 type refusal struct {
 	code  string
@@ -206,18 +344,22 @@ func (s *Server) RefuseIf(code string, match func(Message) bool) {
 	s.refusals = append(s.refusals, refusal{code, match})
 }
 
-// nextFault takes one call's worth of the first queued fault.
-func (s *Server) nextFault() *fault {
+// nextFault takes one call's worth of the first queued fault that applies to method.
+func (s *Server) nextFault(method string) *fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.faults) > 0 {
-		f := s.faults[0]
-		if f.n <= 0 {
-			s.faults = s.faults[1:]
-			continue
+	live := s.faults[:0]
+	for _, f := range s.faults {
+		if f.n > 0 {
+			live = append(live, f)
 		}
-		f.n--
-		return f
+	}
+	s.faults = live
+	for _, f := range s.faults {
+		if f.method == "" || f.method == method {
+			f.n--
+			return f
+		}
 	}
 	return nil
 }
@@ -275,7 +417,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if f := s.nextFault(); f != nil {
+	if h := s.nextHold(); h != nil {
+		s.holdCall(h, w, r, method, at)
+		return
+	}
+	s.dispatch(w, r, method, at)
+}
+
+// dispatch answers a call: the next queued fault, or the method.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, method string, at time.Time) {
+	if f := s.nextFault(method); f != nil {
 		switch {
 		case f.status == http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", f.retryAfter)

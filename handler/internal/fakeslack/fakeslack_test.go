@@ -220,6 +220,43 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestFaultsOn: a fault for one method lets the calls of other methods pass.
+func TestFaultsOn(t *testing.T) {
+	s := New(t)
+	c := client(s, DefaultToken)
+	s.ErrorNextOn("chat.update", 1, "cant_update_message")
+	s.FailNextOn("upload", 2, http.StatusServiceUnavailable)
+	_, ts, err := c.PostMessage(DefaultChannel, slack.MsgOptionText("x", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func() error {
+		_, err := c.UploadFileContext(context.Background(), slack.UploadFileParameters{
+			Filename: "a.csv", FileSize: 3, Content: "a,b", Channel: DefaultChannel, ThreadTimestamp: ts})
+		return err
+	}
+	for range 2 {
+		var sc slack.StatusCodeError
+		if err := upload(); !errors.As(err, &sc) || sc.Code != http.StatusServiceUnavailable {
+			t.Errorf("upload: %v, want 503", err)
+		}
+	}
+	if err := upload(); err != nil {
+		t.Errorf("upload after its faults: %v", err)
+	}
+	_, _, _, err = c.UpdateMessage(DefaultChannel, ts, slack.MsgOptionText("y", false))
+	wantCode(t, err, "cant_update_message")
+	if _, _, _, err := c.UpdateMessage(DefaultChannel, ts, slack.MsgOptionText("y", false)); err != nil {
+		t.Errorf("update after its fault: %v", err)
+	}
+	if ups := s.Uploads(); len(ups) != 1 || ups[0].ThreadTS != ts {
+		t.Errorf("uploads %+v", ups)
+	}
+	if m := s.Messages()[0]; m.Updates != 1 || m.Text != "y" {
+		t.Errorf("message %+v", m)
+	}
+}
+
 func TestUpdate(t *testing.T) {
 	s := New(t)
 	c := client(s, DefaultToken)
@@ -311,5 +348,103 @@ func TestConcurrent(t *testing.T) {
 	}
 	if len(seen) != 20 {
 		t.Errorf("%d distinct ts for 20 messages", len(seen))
+	}
+}
+
+func TestHoldBeforeAccepting(t *testing.T) {
+	s := New(t)
+	h := s.HoldNext(false)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := client(s, DefaultToken).PostMessage(DefaultChannel, slack.MsgOptionText("held", false))
+		done <- err
+	}()
+	<-h.Arrived()
+	if n := len(s.Messages()); n != 0 {
+		t.Fatalf("%d messages accepted while held before accepting", n)
+	}
+	h.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Messages()); n != 1 {
+		t.Errorf("%d messages after release", n)
+	}
+}
+
+func TestHoldClientGoneBeforeAccepting(t *testing.T) {
+	s := New(t)
+	h := s.HoldNext(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := client(s, DefaultToken).PostMessageContext(ctx, DefaultChannel, slack.MsgOptionText("held", false))
+		done <- err
+	}()
+	<-h.Arrived()
+	cancel()
+	<-h.Gone()
+	if err := <-done; err == nil {
+		t.Fatal("cancelled post succeeded")
+	}
+	if n := len(s.Messages()); n != 0 {
+		t.Errorf("%d messages accepted from a client that went away", n)
+	}
+	if c := s.Calls(); len(c) != 1 || c[0].Status != StatusClientGone {
+		t.Errorf("calls %+v", c)
+	}
+}
+
+func TestHoldAcceptedThenClientGone(t *testing.T) {
+	s := New(t)
+	h := s.HoldNext(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := client(s, DefaultToken).PostMessageContext(ctx, DefaultChannel, slack.MsgOptionText("held", false))
+		done <- err
+	}()
+	<-h.Arrived()
+	if n := len(s.Messages()); n != 1 {
+		t.Fatalf("%d messages accepted before the answer", n)
+	}
+	cancel()
+	<-h.Gone()
+	if err := <-done; err == nil {
+		t.Fatal("the client heard of the acceptance")
+	}
+	// An accepted hold that is released answers normally.
+	h2 := s.HoldNext(true)
+	go func() {
+		_, _, err := client(s, DefaultToken).PostMessage(DefaultChannel, slack.MsgOptionText("second", false))
+		done <- err
+	}()
+	<-h2.Arrived()
+	h2.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHeal(t *testing.T) {
+	s := New(t)
+	s.FailNext(5, http.StatusInternalServerError)
+	s.RefuseIf("invalid_blocks", func(Message) bool { return true })
+	s.Heal()
+	if _, _, err := client(s, DefaultToken).PostMessage(DefaultChannel, slack.MsgOptionText("after heal", false)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	s := New(t, WithTLS())
+	if !strings.HasPrefix(s.WebhookURL(), "https://127.0.0.1:") {
+		t.Fatalf("webhook URL %s", s.WebhookURL())
+	}
+	if err := slack.PostWebhookCustomHTTP(s.WebhookURL(), s.Client(), &slack.WebhookMessage{Text: "over TLS"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Messages()); n != 1 {
+		t.Errorf("%d messages", n)
 	}
 }

@@ -1,0 +1,451 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// Bounds of a digest.
+const (
+	digestFull      = 3    // findings shown with their lists
+	digestTop       = 10   // values counted per entity column
+	digestValueMax  = 60   // one counted value
+	digestListMax   = 2500 // the lists of one finding shown in full
+	digestCountCols = maxFields
+	digestCountsMax = 4000 // the counts stop growing past this many units
+	digestMinimal   = 1000
+)
+
+// digestMark starts the TS of a digest's MessageRef, so that Repeat, seeing it in a record,
+// replies in the digest's thread without rebuilding the digest as one finding's message.
+// MessageRef has no other place to say so, and it is stored with the record.
+const digestMark = "digest:"
+
+// SplitTS returns the Slack timestamp in a MessageRef's TS and whether the message is a digest.
+func SplitTS(ts string) (slackTS string, digest bool) {
+	if rest, ok := strings.CutPrefix(ts, digestMark); ok {
+		return rest, true
+	}
+	return ts, false
+}
+
+// IsDigest reports whether ref is where a digest went.
+func IsDigest(ref hunt.MessageRef) bool {
+	_, digest := SplitTS(ref.TS)
+	return digest
+}
+
+// BuildDigest lays out one message for many findings of h: a header with their number; the
+// hunt's MITRE line; for each entity column (the VM, the caller, the IP...) its most frequent
+// values and how many findings have each; then the first findings in compact form with their
+// lists, and a note that all of them are attached as CSV. With o.Inline (a webhook, which cannot
+// attach files) it lists instead as many findings as fit, one line each. Like Build, it is pure,
+// escapes everything and stays within Slack's limits whatever the findings hold.
+func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
+	if h == nil {
+		h = &hunt.Hunt{}
+	}
+	fs = nonNil(fs)
+	b := builder{h: h, f: &hunt.Finding{}, shown: map[string]bool{}}
+	total := len(fs)
+	what := count(total) + " new findings"
+	if total == 1 {
+		what = "1 new finding"
+	}
+	prefix := ""
+	if e := emojiFor(h.Severity); e != "" {
+		prefix = e + " "
+	}
+	suffix := ": " + plain(what, 40)
+	head := prefix + plain(huntName(h), maxHeaderText-textLen(prefix)-textLen(suffix)) + suffix
+	b.add(slackapi.NewHeaderBlock(plainObj(head, true)), head)
+	b.mitre()
+	b.digestCounts(fs)
+	if o.WorkspaceResourceID != "" {
+		if first, last, ok := timeRange(fs); ok {
+			if u := findingLogsURL(o.WorkspaceResourceID, h, first, last); u != "" {
+				text := ":mag: <" + u + "|View in Log Analytics>"
+				if textLen(text) <= maxLogsLink {
+					b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
+				}
+			}
+		}
+	}
+	b.add(slackapi.NewDividerBlock())
+
+	var note string
+	if o.Inline {
+		note = "Webhooks cannot attach files: with a bot token (chat:write, files:write) the digest gets all findings as CSV in its thread."
+	} else {
+		note = ":paperclip: All " + count(total) + " findings are attached as CSV in the thread."
+		if total == 1 {
+			note = ":paperclip: The finding is attached as CSV in the thread."
+		}
+	}
+	noteLen := textLen(note) + 100 // and the "… and N more findings" line
+	if o.Inline {
+		b.digestLines(fs, MaxMessageText-b.used-noteLen)
+	} else {
+		b.digestFull(fs, MaxMessageText-b.used-noteLen)
+	}
+	b.add(slackapi.NewContextBlock("", mrkdwn(note)), note)
+
+	fallback := md(huntName(h), 150) + ": " + what
+	if sev := strings.TrimSpace(h.Severity); sev != "" {
+		fallback = md(sev, 40) + " · " + fallback
+	}
+	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: b.blocks}
+}
+
+func nonNil(fs []*hunt.Finding) []*hunt.Finding {
+	out := make([]*hunt.Finding, 0, len(fs))
+	for _, f := range fs {
+		if f != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// timeRange returns the earliest and latest time of the findings.
+func timeRange(fs []*hunt.Finding) (first, last time.Time, ok bool) {
+	for _, f := range fs {
+		if f.Time.IsZero() {
+			continue
+		}
+		if first.IsZero() || f.Time.Before(first) {
+			first = f.Time
+		}
+		if f.Time.After(last) {
+			last = f.Time
+		}
+	}
+	return first, last, !first.IsZero()
+}
+
+// digestCounts adds, for each entity column, its digestTop most frequent values with the number
+// of findings having each, as the fields of sections.
+func (b *builder) digestCounts(fs []*hunt.Finding) {
+	var fields []string
+	used := 0
+	for _, e := range byPreference(b.h.Entities) {
+		for _, m := range e.FieldMappings {
+			if len(fields) == 2*digestCountCols || used > digestCountsMax {
+				break
+			}
+			counts := map[string]int{}
+			for _, f := range fs {
+				if v := strings.TrimSpace(f.Value(m.ColumnName)); v != "" {
+					counts[v]++
+				}
+			}
+			if len(counts) == 0 {
+				continue
+			}
+			vals := make([]string, 0, len(counts))
+			for v := range counts {
+				vals = append(vals, v)
+			}
+			sort.Slice(vals, func(i, j int) bool {
+				if counts[vals[i]] != counts[vals[j]] {
+					return counts[vals[i]] > counts[vals[j]]
+				}
+				return vals[i] < vals[j]
+			})
+			lines := []string{fmt.Sprintf("*%s* (%s distinct)", md(entityLabel(e, m), 60), count(len(vals)))}
+			for i, v := range vals {
+				if i == digestTop {
+					lines = append(lines, fmt.Sprintf("_… and %s more_", count(len(vals)-i)))
+					break
+				}
+				lines = append(lines, code(v, digestValueMax)+" × "+count(counts[v]))
+			}
+			field := cutEscaped(strings.Join(lines, "\n"), maxFieldText)
+			fields = append(fields, field)
+			used += textLen(field)
+		}
+	}
+	for len(fields) > 0 {
+		k := min(len(fields), maxFields)
+		objs := make([]*slackapi.TextBlockObject, k)
+		for i, t := range fields[:k] {
+			objs[i] = mrkdwn(t)
+		}
+		b.add(slackapi.NewSectionBlock(nil, objs, nil), fields[:k]...)
+		fields = fields[k:]
+	}
+}
+
+// compactLine is one finding on one line: its number, time, entity values and the size of its
+// lists, each part bounded so the whole is.
+func compactLine(h *hunt.Hunt, f *hunt.Finding, i int) string {
+	var parts []string
+	if !f.Time.IsZero() {
+		parts = append(parts, dateToken(f.Time))
+	}
+	parts = append(parts, entityFacts(h, f)...)
+	lists := 0
+	for _, c := range f.Fields {
+		if len(c.List) > 0 && lists < 3 {
+			label, noun := listNames(c.Name)
+			if noun == "items" {
+				noun = md(label, 40) + " items"
+			} else if label != c.Name {
+				noun = label
+			}
+			parts = append(parts, count(len(c.List))+" "+noun)
+			lists++
+		}
+	}
+	return fmt.Sprintf("*%d.* ", i) + strings.Join(parts, " · ")
+}
+
+// digestFull shows the first digestFull findings, each with its lists, within budget units.
+func (b *builder) digestFull(fs []*hunt.Finding, budget int) {
+	n := min(len(fs), digestFull)
+	used := 0
+	for i, f := range fs[:n] {
+		line := compactLine(b.h, f, i+1)
+		ids := "Fingerprint " + code(f.Fingerprint, 80)
+		if f.Occurrence != "" {
+			ids += " · Occurrence " + code(f.Occurrence, 80)
+		}
+		fixed := textLen(line) + textLen(ids)
+		if used+fixed > budget {
+			n = i
+			break
+		}
+		b.add(slackapi.NewSectionBlock(mrkdwn(line), nil, nil), line)
+		used += fixed
+		share := min(digestListMax, (budget-used)/(n-i))
+		for _, c := range f.Fields {
+			if len(c.List) == 0 || share <= 0 {
+				continue
+			}
+			blks, u := listBlocks(c.Name, c.List, share)
+			// Keep blocks for this finding's ids, the next findings' lines and ids, and the
+			// closing "more" and note.
+			if len(b.blocks)+len(blks) > maxBlocks-1-2*(n-i-1)-2 {
+				break
+			}
+			b.blocks = append(b.blocks, blks...)
+			b.used += u
+			used += u
+			share -= u
+		}
+		b.add(slackapi.NewContextBlock("", mrkdwn(ids)), ids)
+	}
+	if rest := len(fs) - n; rest > 0 {
+		more := fmt.Sprintf("_… and %s more findings_", count(rest))
+		b.add(slackapi.NewContextBlock("", mrkdwn(more)), more)
+	}
+}
+
+// digestLines lists findings one line each, in sections, as many as budget units allow.
+func (b *builder) digestLines(fs []*hunt.Finding, budget int) {
+	used, shown := 0, 0
+	var cur []string
+	curLen := 0
+	flush := func() {
+		if len(cur) > 0 {
+			text := strings.Join(cur, "\n")
+			b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
+			cur, curLen = nil, 0
+		}
+	}
+	for i, f := range fs {
+		line := compactLine(b.h, f, i+1)
+		ll := textLen(line) + 1
+		if used+ll > budget {
+			break
+		}
+		if curLen+ll > sectionBudget {
+			if len(b.blocks)+3 > maxBlocks {
+				break
+			}
+			flush()
+		}
+		cur = append(cur, line)
+		curLen += ll
+		used += ll
+		shown++
+	}
+	flush()
+	if rest := len(fs) - shown; rest > 0 {
+		more := fmt.Sprintf("_… and %s more findings not shown_", count(rest))
+		b.add(slackapi.NewContextBlock("", mrkdwn(more)), more)
+	}
+}
+
+// DigestMinimal is the plain-text message posted when Slack refuses a digest's blocks.
+func DigestMinimal(h *hunt.Hunt, fs []*hunt.Finding, reason string, inline bool) string {
+	if h == nil {
+		h = &hunt.Hunt{}
+	}
+	n := len(nonNil(fs))
+	s := fmt.Sprintf("*%s*: %s new findings. Slack refused the digest's layout (%s); ", md(huntName(h), 150), count(n), code(reason, 60))
+	if inline {
+		s += "the findings are in huntwatch's store."
+	} else {
+		s += "all of them are attached as CSV in the thread."
+	}
+	return cutEscaped(s, digestMinimal)
+}
+
+// CSV writes the findings as one CSV file (RFC 4180, CRLF line ends): a header row, then one row
+// per finding. The columns are the findings' columns in the order they first appear, then
+// Fingerprint and Occurrence (named "… (huntwatch)" when a column of that name exists). List
+// values are joined with "; ". Text is cleaned as in messages (invalid UTF-8, bidirectional
+// overrides, control characters), and a cell that a spreadsheet would read as a formula (one
+// starting with = + - @, a tab or a carriage return) gets a leading single quote.
+func CSV(fs []*hunt.Finding) []byte {
+	fs = nonNil(fs)
+	var cols []string
+	index := map[string]int{}
+	for _, f := range fs {
+		for _, c := range f.Fields {
+			if _, ok := index[c.Name]; !ok {
+				index[c.Name] = len(cols)
+				cols = append(cols, c.Name)
+			}
+		}
+	}
+	extra := func(name string) string {
+		if _, ok := index[name]; ok {
+			return name + " (huntwatch)"
+		}
+		return name
+	}
+	header := append(append([]string(nil), cols...), extra("Fingerprint"), extra("Occurrence"))
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	row := make([]string, len(header))
+	for i, c := range header {
+		row[i] = cell(c)
+	}
+	w.Write(row) // a bytes.Buffer does not fail
+	for _, f := range fs {
+		clear(row)
+		for _, c := range f.Fields {
+			v := c.Text
+			if c.Text == "" && len(c.List) > 0 {
+				v = strings.Join(c.List, "; ")
+			}
+			row[index[c.Name]] = cell(v)
+		}
+		row[len(cols)], row[len(cols)+1] = cell(f.Fingerprint), cell(f.Occurrence)
+		w.Write(row)
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// cell cleans a CSV value and neutralises formula injection (OWASP's advice).
+func cell(s string) string {
+	s = clean(s)
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// csvName is the file name of a digest's CSV: the hunt id (or "huntwatch") and the time.
+func csvName(h *hunt.Hunt, at time.Time) string {
+	id := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '-'
+	}, strings.TrimSpace(h.ID))
+	id = strings.Trim(id, "-.")
+	if id == "" {
+		id = "huntwatch"
+	}
+	if len(id) > 80 {
+		id = id[:80]
+	}
+	return id + "-" + at.UTC().Format("20060102T150405") + ".csv"
+}
+
+// uploadRetries bounds the retries of the CSV upload.
+const uploadRetries = 2
+
+// Digest posts one message for the findings (see BuildDigest) and, as a bot, uploads all of them
+// as one CSV file into the digest's thread; it returns where the digest went, marked as a digest
+// (see SplitTS). Through a webhook, which cannot upload files, the digest lists what fits.
+//
+// Once the digest is posted the findings count as delivered, whatever happens to the CSV: an error
+// would make the Runner post the digest again next run, a duplicate. So the upload is retried
+// (up to uploadRetries times, after any error but those that mean Slack is unavailable) and if it
+// still fails, Digest posts a short reply in the digest's thread ("CSV upload failed: <code>; the
+// findings are in the store"), logs a warning and returns the ref with no error.
+func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+	if h == nil {
+		h = &hunt.Hunt{}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	inline := n.api == nil
+	m := BuildDigest(h, fs, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID, Inline: inline})
+	ref, err := n.postOrPlain(ctx, outgoing{text: m.Text, blocks: m.Blocks},
+		func(code string) string { return DigestMinimal(h, fs, code, inline) }, "digest", len(fs))
+	if err != nil || inline {
+		return ref, err
+	}
+	if err := n.upload(ctx, h, fs, ref); err != nil {
+		reason := shortReason(err)
+		n.log.Warn("slack: the digest's CSV could not be uploaded; the findings are in the store", "hunt", h.ID, "ts", ref.TS, "findings", len(fs), "err", err)
+		note := "CSV upload failed: " + code(reason, 80) + "; the findings are in the store."
+		if _, err := n.post(ctx, outgoing{text: note, channel: ref.Channel, threadTS: ref.TS}); err != nil {
+			n.log.Warn("slack: could not tell the digest's thread that the CSV is missing", "ts", ref.TS, "err", err)
+		}
+	}
+	ref.TS = digestMark + ref.TS
+	return ref, nil
+}
+
+// upload shares the findings' CSV in the thread of the digest at ref.
+func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding, ref hunt.MessageRef) error {
+	data := CSV(fs)
+	title, _ := fit(huntName(h), 150, func(_, r rune) string { return string(r) })
+	params := slackapi.UploadFileParameters{
+		Filename:        csvName(h, n.opts.Now()),
+		Title:           fmt.Sprintf("%s: %s findings", title, count(len(nonNil(fs)))),
+		Content:         string(data),
+		FileSize:        len(data),
+		Channel:         ref.Channel,
+		ThreadTimestamp: ref.TS,
+	}
+	return n.do(ctx, "upload the digest's CSV to", min(n.opts.MaxRetries, uploadRetries), true, func() (string, error) {
+		_, err := n.api.UploadFileContext(ctx, params)
+		return "", err
+	})
+}
+
+// shortReason names why a call failed, for a message: Slack's error code, the HTTP status, or
+// the kind of failure; never an error's text, which may hold addresses.
+func shortReason(err error) string {
+	var se *Error
+	switch {
+	case !errors.As(err, &se):
+		return "error"
+	case se.Code != "":
+		return se.Code
+	case se.Status != 0:
+		return fmt.Sprintf("HTTP %d", se.Status)
+	case se.ctxErr != nil:
+		return "timeout"
+	}
+	return "network error"
+}

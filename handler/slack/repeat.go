@@ -1,0 +1,232 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+)
+
+// Bounds of the repeat messages.
+const (
+	maxFacts        = 8 // entity values in a reply or a digest line
+	factMax         = 120
+	summaryTypes    = 8 // entity types in a summary line
+	summaryValues   = 5 // values of each
+	summaryValueMax = 60
+)
+
+// BuildRepeat lays out the thread reply that tells of a new occurrence f of a notified finding:
+// its time, its entity values (the VM, the caller, the IP...) and its occurrence id (the
+// correlation id). Like Build, it is pure and escapes everything.
+func BuildRepeat(h *hunt.Hunt, f *hunt.Finding) Message {
+	if h == nil {
+		h = &hunt.Hunt{}
+	}
+	if f == nil {
+		f = &hunt.Finding{}
+	}
+	head := "↳ *New occurrence*"
+	if !f.Time.IsZero() {
+		head += " · " + dateToken(f.Time)
+	}
+	text := head
+	if facts := entityFacts(h, f); len(facts) > 0 {
+		text += "\n" + strings.Join(facts, " · ")
+	}
+	blocks := []slackapi.Block{slackapi.NewSectionBlock(mrkdwn(text), nil, nil)}
+	var ids []slackapi.MixedElement
+	if f.Occurrence != "" {
+		ids = append(ids, mrkdwn("Occurrence "+code(f.Occurrence, 80)))
+	}
+	if f.Fingerprint != "" {
+		ids = append(ids, mrkdwn("Fingerprint "+code(f.Fingerprint, 80)))
+	}
+	if len(ids) > 0 {
+		blocks = append(blocks, slackapi.NewContextBlock("", ids...))
+	}
+	fallback := "New occurrence: " + md(huntName(h), 150)
+	if ents := entityValues(h, f); len(ents) > 0 {
+		fallback += " — " + strings.Join(ents, ", ")
+	}
+	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: blocks}
+}
+
+// entityFacts returns "*Label* `value`" for the first maxFacts non-empty entity columns of f,
+// labelled as in Build.
+func entityFacts(h *hunt.Hunt, f *hunt.Finding) []string {
+	var out []string
+	for _, e := range h.Entities {
+		for _, m := range e.FieldMappings {
+			v := strings.TrimSpace(f.Value(m.ColumnName))
+			if v == "" || len(out) == maxFacts {
+				continue
+			}
+			out = append(out, "*"+md(entityLabel(e, m), 60)+"* "+code(v, factMax))
+		}
+	}
+	return out
+}
+
+// entityLabel names an entity column: its entity type, and the identifier when the type maps
+// several columns.
+func entityLabel(e hunt.EntityMapping, m hunt.FieldMapping) string {
+	if len(e.FieldMappings) > 1 {
+		return e.EntityType + " " + m.Identifier
+	}
+	return e.EntityType
+}
+
+// Summary is the line a repeated finding's message gets: "Seen 3 times · hosts: `a`, `b` ·
+// accounts: `x` · last seen <date>", from the record (occurrences, entity values, last seen),
+// escaped for mrkdwn.
+func Summary(h *hunt.Hunt, rec *hunt.Record) string {
+	if h == nil {
+		h = &hunt.Hunt{}
+	}
+	var parts []string
+	switch n := rec.Occurrences; {
+	case n == 1:
+		parts = append(parts, "Seen once")
+	case n > 1:
+		parts = append(parts, "Seen *"+count(n)+"* times")
+	default:
+		parts = append(parts, "Seen again")
+	}
+	for i, typ := range entityTypes(h, rec) {
+		if i == summaryTypes {
+			break
+		}
+		vals := rec.Entities[typ]
+		var shown []string
+		for j, v := range vals {
+			if j == summaryValues {
+				shown = append(shown, fmt.Sprintf("+%d more", len(vals)-j))
+				break
+			}
+			shown = append(shown, code(v, summaryValueMax))
+		}
+		parts = append(parts, md(plural(typ), 40)+": "+strings.Join(shown, ", "))
+	}
+	if !rec.LastSeen.IsZero() {
+		parts = append(parts, "last seen "+dateToken(rec.LastSeen))
+	}
+	return ":repeat: " + strings.Join(parts, " · ")
+}
+
+// entityTypes orders the record's entity types: hosts, accounts and IPs first, then as the hunt
+// maps them, then any others by name.
+func entityTypes(h *hunt.Hunt, rec *hunt.Record) []string {
+	var out []string
+	for _, e := range byPreference(h.Entities) {
+		if len(rec.Entities[e.EntityType]) > 0 && !slices.Contains(out, e.EntityType) {
+			out = append(out, e.EntityType)
+		}
+	}
+	var rest []string
+	for typ, vals := range rec.Entities {
+		if len(vals) > 0 && !slices.Contains(out, typ) {
+			rest = append(rest, typ)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// preferred are the entity types summaries and digests show first: the VM, the caller, the IP.
+var preferred = []string{"Host", "Account", "IP"}
+
+// byPreference orders entity mappings with the preferred types first, keeping the hunt's order
+// otherwise.
+func byPreference(es []hunt.EntityMapping) []hunt.EntityMapping {
+	rank := func(typ string) int {
+		if i := slices.Index(preferred, typ); i >= 0 {
+			return i
+		}
+		return len(preferred)
+	}
+	out := slices.Clone(es)
+	slices.SortStableFunc(out, func(a, b hunt.EntityMapping) int { return rank(a.EntityType) - rank(b.EntityType) })
+	return out
+}
+
+var plurals = map[string]string{
+	"Host": "hosts", "Account": "accounts", "IP": "IPs", "File": "files", "Process": "processes",
+	"URL": "URLs", "DNS": "domains", "FileHash": "file hashes", "Mailbox": "mailboxes",
+	"AzureResource": "Azure resources", "CloudApplication": "cloud apps", "RegistryKey": "registry keys",
+}
+
+func plural(typ string) string {
+	if p, ok := plurals[typ]; ok {
+		return p
+	}
+	return typ
+}
+
+// channelID is the shape of the Slack channel ids a bot's post returns; refs of other notifiers
+// ("webhook", "stdout") do not match.
+var channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+
+// threadGone are the codes of a reply whose parent is no longer there.
+var threadGone = set("thread_not_found", "invalid_thread_ts", "message_not_found")
+
+// Repeat tells of new occurrences of a notified finding: one thread reply each under its message
+// (rec.Message), then that message rebuilt from rec.Finding with rec's summary line (chat.update).
+//
+// Without a thread to reply in (no ts, a ref of another notifier, or a parent since deleted) the
+// replies go to the channel and nothing is updated. Under a digest (see IsDigest) the replies go
+// in the digest's thread and the digest is left as it is: it is not one finding's message. When
+// rec.Finding is nil the message cannot be rebuilt, and an update with the summary alone would
+// wipe it, so it is left too. The update is best effort: its failure is logged, not returned,
+// because the replies already told the news and an error makes the Runner tell it again.
+//
+// Webhooks have no threads and cannot edit: Repeat posts nothing and returns nil. Errors are
+// classified as Notify's (hunt.ErrUnavailable when no message can get through).
+func (n *Notifier) Repeat(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, fresh []*hunt.Finding) error {
+	if n.api == nil || rec == nil || len(fresh) == 0 {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ts, digest := SplitTS(rec.Message.TS)
+	channel := rec.Message.Channel
+	threaded := ts != "" && channelID.MatchString(channel)
+	if !threaded {
+		channel, ts = "", ""
+	}
+	for i, f := range fresh {
+		m := BuildRepeat(h, f)
+		out := outgoing{text: m.Text, blocks: m.Blocks, channel: channel, threadTS: ts}
+		plain := func(string) string { return m.Text }
+		_, err := n.postOrPlain(ctx, out, plain, "fingerprint", rec.Fingerprint)
+		var se *Error
+		if err != nil && threaded && errors.As(err, &se) && threadGone[se.Code] {
+			n.log.Warn("slack: the message of a repeated finding is gone; replying in the channel", "fingerprint", rec.Fingerprint, "ts", ts)
+			threaded, channel, ts = false, "", ""
+			out.channel, out.threadTS = "", ""
+			_, err = n.postOrPlain(ctx, out, plain, "fingerprint", rec.Fingerprint)
+		}
+		if err != nil {
+			return fmt.Errorf("reply %d of %d: %w", i+1, len(fresh), err)
+		}
+	}
+	switch {
+	case !threaded || digest:
+		return nil
+	case rec.Finding == nil:
+		n.log.Debug("slack: no finding kept for a repeated fingerprint; its message keeps its summary", "fingerprint", rec.Fingerprint)
+		return nil
+	}
+	m := BuildWith(h, rec.Finding, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID, Record: rec})
+	if _, err := n.post(ctx, outgoing{text: m.Text, blocks: m.Blocks, channel: channel, updateTS: ts}); err != nil {
+		n.log.Warn("slack: could not update the summary of a repeated finding's message", "fingerprint", rec.Fingerprint, "ts", ts, "err", err)
+	}
+	return nil
+}
