@@ -28,8 +28,8 @@ import (
 	"github.com/huntwatch/huntwatch/handler/filestore"
 	"github.com/huntwatch/huntwatch/handler/hunt"
 	"github.com/huntwatch/huntwatch/handler/kql"
-	"github.com/huntwatch/huntwatch/handler/logdir"
 	"github.com/huntwatch/huntwatch/handler/loganalytics"
+	"github.com/huntwatch/huntwatch/handler/logdir"
 	"github.com/huntwatch/huntwatch/handler/logging"
 	"github.com/huntwatch/huntwatch/handler/slack"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
@@ -69,6 +69,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = validate(ctx, args, stdout)
 	case "query":
 		err = query(ctx, args, stdout)
+	case "preview":
+		err = preview(ctx, args, stdout)
 	case "hunts":
 		for _, name := range hunt.Bundled() {
 			fmt.Fprintln(stdout, name)
@@ -108,6 +110,9 @@ Usage:
         fingerprint and occurrence columns are in the query's result.
   huntwatch query [--logs DIR] [--schemas DIR] [--from T --to T] HUNT|FILE.kql|'KQL'
         run a hunt or any KQL over a logs folder with the embedded engine and print the table.
+  huntwatch preview [--logs DIR] [--hunt NAME|FILE] [--out DIR]
+        render the Slack messages for the sample data as Block Kit JSON files (default
+        dist/preview), ready to paste into Slack's Block Kit Builder.
   huntwatch hunts
         list the bundled hunts.
 
@@ -132,6 +137,7 @@ type app struct {
 	log    *slog.Logger
 	hunt   *hunt.Hunt
 	runner *hunt.Runner
+	cred   azcore.TokenCredential // nil in local mode
 }
 
 type localPaths struct{ logs, schemas, state string }
@@ -183,19 +189,26 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 
 	var notifier hunt.Notifier
 	if cfg.SlackToken != "" || cfg.SlackWebhook != "" {
-		notifier, err = slack.New(log, slack.Options{Token: cfg.SlackToken, Channel: cfg.SlackChannel, WebhookURL: cfg.SlackWebhook, APIURL: cfg.SlackAPIURL})
+		notifier, err = slack.New(log, slackOptions(cfg))
 		if err != nil {
 			return nil, err
 		}
 	}
 	if notifier == nil || dryRun {
-		notifier = slack.NewPrinter(stdout)
+		notifier = &slack.Printer{W: stdout, WorkspaceResourceID: cfg.WorkspaceARM}
 	}
 
-	return &app{log: log, hunt: h, runner: &hunt.Runner{
+	return &app{log: log, hunt: h, cred: cred, runner: &hunt.Runner{
 		Log: log, Source: src, Store: store, Notifier: notifier, Now: now,
 		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, TTL: cfg.TTL, DryRun: dryRun,
+		DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
+		Redact: logging.Redactor(cfg.Secrets()),
 	}}, nil
+}
+
+func slackOptions(cfg config.Config) slack.Options {
+	return slack.Options{Token: cfg.SlackToken, Channel: cfg.SlackChannel, WebhookURL: cfg.SlackWebhook, APIURL: cfg.SlackAPIURL,
+		WorkspaceResourceID: cfg.WorkspaceARM}
 }
 
 // credential picks the managed identity in Azure (AZURE_CLIENT_ID selects a user-assigned one) and
@@ -231,6 +244,13 @@ func loadConfig(getenv func(string) string, stdout, stderr io.Writer) (config.Co
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	grace := fs.Duration("grace", 20*time.Second, "on SIGTERM, how long a run in flight may finish before it is stopped")
+	// Not a setting, and not in the usage text: the benchmarks (handler/bench) use it to time
+	// flood runs without Slack's pacing. 0 keeps the default (1 s); negative turns pacing off.
+	slackInterval := fs.Duration("slack-min-interval", 0, "least time between Slack posts (benchmarks only)")
+	// Not settings either: the reliability suite (handler/reliability_test.go) shortens them to
+	// see, within seconds, a killed run's claim lapse and a query outlive its deadline.
+	lease := fs.Duration("lease", 0, "how long a run's claim keeps other runs off a finding (default 15m, above the 9-minute run timeout)")
+	queryTimeout := fs.Duration("query-timeout", 0, "how long Log Analytics may work on a query (default 3m; the call gets up to twice this, at most a minute more)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -254,6 +274,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	a, err := wire(ctx, cfg, log, localPaths{}, stdout, false)
 	if err != nil {
 		return err
+	}
+	if *slackInterval != 0 {
+		opts := slackOptions(cfg)
+		opts.MinInterval = *slackInterval
+		if a.runner.Notifier, err = slack.New(log, opts); err != nil {
+			return err
+		}
+	}
+	if *lease > 0 {
+		a.runner.Lease = *lease
+	}
+	if *queryTimeout > 0 {
+		opts := loganalytics.Options{ServerTimeout: *queryTimeout}
+		if a.runner.Source, err = loganalytics.New(cfg.WorkspaceID, cfg.LogsEndpoint, a.cred, opts); err != nil {
+			return err
+		}
 	}
 	run := func(ctx context.Context, inv azfunc.Invocation) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, 9*time.Minute) // below host.json's functionTimeout
@@ -377,4 +413,42 @@ func query(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return kql.Format(stdout, t)
+}
+
+func preview(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
+	logs := fs.String("logs", defaultLogs, "logs folder")
+	schemas := fs.String("schemas", defaultSchemas, "table schemas")
+	huntRef := fs.String("hunt", "", "bundled hunt name or hunt YAML file (default: the bundled default hunt)")
+	out := fs.String("out", "dist/preview", "folder for the JSON files")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	h, err := hunt.Load(*huntRef)
+	if err != nil {
+		return err
+	}
+	src := logdir.New(*logs, *schemas)
+	latest, err := src.Latest()
+	if err != nil {
+		return err
+	}
+	w := hunt.Window{Start: latest.Add(-24 * time.Hour), End: latest.Add(time.Minute)}
+	res, err := src.Query(ctx, w.Declare(h.Query), hunt.Window{Start: w.Start.Add(-hunt.ClockSkew), End: w.End})
+	if err != nil {
+		return err
+	}
+	found, err := hunt.Findings(h, res)
+	if err != nil {
+		return err
+	}
+	ptrs := make([]*hunt.Finding, len(found))
+	for i := range found {
+		ptrs[i] = &found[i]
+	}
+	paths, err := slack.Preview(h, ptrs, *out)
+	for _, p := range paths {
+		fmt.Fprintln(stdout, p)
+	}
+	return err
 }

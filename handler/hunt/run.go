@@ -18,7 +18,9 @@ import (
 // then posted, then marked delivered right after the notifier accepted it. A failed post leaves
 // the record pending with its finding, and a later run delivers it even if the query no longer
 // returns the row. The one window for a repeat is a crash between the notifier accepting a message
-// and the store recording it.
+// and the store recording it. When the store refuses that record (an outage), the run stops
+// posting and the process keeps the record, with any claims it could not release, and writes them
+// before anything else in its next run (see keep): the window then lasts until that run.
 //
 // A run with more new fingerprints than DigestThreshold posts one digest instead of a flood. New
 // occurrences of notified fingerprints become thread replies (Notifier.Repeat). After AlertAfter
@@ -46,6 +48,9 @@ type Runner struct {
 
 	mu     sync.Mutex
 	health *Health // last health this process knew, for runs that cannot reach the store
+
+	carryMu sync.Mutex
+	carry   map[string][]*Record // by hunt id: writes the store refused, made first by the next run
 }
 
 // Summary describes one run.
@@ -55,6 +60,7 @@ type Summary struct {
 	Rows         int // result rows
 	Fingerprints int // distinct fingerprints in the result
 	New          int // fingerprints never notified (or past the TTL)
+	Known        int // fingerprints already notified
 	Repeats      int // new occurrences of notified fingerprints, told in threads
 	Retried      int // pending records taken up again
 	Posted       int // findings delivered (one message each, or in a digest)
@@ -72,6 +78,7 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("rows", s.Rows),
 		slog.Int("fingerprints", s.Fingerprints),
 		slog.Int("new", s.New),
+		slog.Int("known", s.Known),
 		slog.Int("repeats", s.Repeats),
 		slog.Int("retried", s.Retried),
 		slog.Int("posted", s.Posted),
@@ -83,8 +90,8 @@ func (s Summary) LogValue() slog.Value {
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("hunt %q window %s: %d rows, %d fingerprints, %d new, %d repeats, %d retried, %d posted (%d in a digest), %d failed, %d pending (%s)",
-		s.Hunt, s.Window, s.Rows, s.Fingerprints, s.New, s.Repeats, s.Retried, s.Posted, s.Digest, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("hunt %q window %s: %d rows, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest), %d failed, %d pending (%s)",
+		s.Hunt, s.Window, s.Rows, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
 }
 
 // Run runs hunt h once. It returns an error when anything kept the run from completing: then the
@@ -94,6 +101,11 @@ func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
 	sum = Summary{Hunt: h.Name}
 	defer func() { sum.Duration = time.Since(started) }()
 
+	if err := r.flushCarry(ctx, h); err != nil {
+		err = fmt.Errorf("write what an earlier run could not store: %w", err)
+		r.finish(ctx, h, now, nil, &sum, err)
+		return sum, err
+	}
 	st, err := r.Store.Load(ctx, h.ID)
 	if err != nil {
 		err = fmt.Errorf("load state of hunt %s: %w", h.ID, err)
@@ -228,6 +240,9 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 			sum.New++
 		case len(fresh) > 0:
 			p.repeats = append(p.repeats, repeat{rec: rec, fresh: fresh})
+			sum.Known++
+		default:
+			sum.Known++
 		}
 	}
 	// Pending records the query no longer returns still get delivered.
@@ -311,6 +326,10 @@ func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summ
 		}
 		if err := r.record(context.WithoutCancel(ctx), h, rec); err != nil {
 			errs = append(errs, err)
+			r.keep(h, rec)
+			// The store takes no writes: every further post would widen the window for repeats.
+			release = append(release, claimed[i+1:]...)
+			break
 		}
 	}
 	errs = append(errs, r.release(ctx, h, release))
@@ -344,11 +363,15 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, claimed []*Record, sum
 	defer cancel()
 	lost, err := r.Store.Put(ctx, h.ID, claimed)
 	if err != nil {
+		r.keep(h, claimed...)
 		return fmt.Errorf("record digest delivery (posted as %s): %w", ref.TS, err)
 	}
 	var errs []error
 	for _, rec := range lost {
-		errs = append(errs, r.record(ctx, h, rec))
+		if err := r.record(ctx, h, rec); err != nil {
+			r.keep(h, rec)
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -382,6 +405,7 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 		// A lost record was changed by another run meanwhile; its occurrences are told again at
 		// worst, never lost.
 		if _, err := r.Store.Put(context.WithoutCancel(ctx), h.ID, told); err != nil {
+			r.keep(h, told...)
 			errs = append(errs, fmt.Errorf("record repeats of hunt %s: %w", h.ID, err))
 		}
 	}
@@ -419,7 +443,57 @@ func (r *Runner) release(ctx context.Context, h *Hunt, recs []*Record) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if _, err := r.Store.Put(rctx, h.ID, recs); err != nil {
+		r.keep(h, recs...)
 		return fmt.Errorf("release %d claims: %w", len(recs), err)
+	}
+	return nil
+}
+
+// keep remembers writes the store refused, so that the next run of this process makes them
+// before it loads the state (flushCarry): a delivery Slack accepted is then recorded before a run
+// could take the record, still pending, for new (once the claim lapsed), and claims this process
+// could not release stop keeping the next run off their findings. Only the end of the process
+// loses them: that is the documented window for a repeat.
+func (r *Runner) keep(h *Hunt, recs ...*Record) {
+	if r.DryRun || len(recs) == 0 {
+		return
+	}
+	r.carryMu.Lock()
+	defer r.carryMu.Unlock()
+	if r.carry == nil {
+		r.carry = map[string][]*Record{}
+	}
+	kept := r.carry[h.ID]
+	for _, rec := range recs {
+		kept = slices.DeleteFunc(kept, func(k *Record) bool { return k.Fingerprint == rec.Fingerprint })
+		kept = append(kept, rec)
+	}
+	r.carry[h.ID] = kept
+	r.Log.Warn("store refused writes; keeping them for the next run", "hunt", h.ID, "records", len(recs))
+}
+
+// flushCarry makes the writes kept by earlier runs of this process: deliveries with record (which
+// applies them to a newer version if the record changed meanwhile), other writes as they are (if
+// another run wrote the record meanwhile, its version stands). What fails stays kept.
+func (r *Runner) flushCarry(ctx context.Context, h *Hunt) error {
+	r.carryMu.Lock()
+	recs := r.carry[h.ID]
+	delete(r.carry, h.ID)
+	r.carryMu.Unlock()
+	for i, rec := range recs {
+		var err error
+		if rec.State == Delivered {
+			err = r.record(ctx, h, rec)
+		} else {
+			_, err = r.Store.Put(ctx, h.ID, []*Record{rec})
+		}
+		if err != nil {
+			r.keep(h, recs[i:]...)
+			return err
+		}
+	}
+	if len(recs) > 0 {
+		r.Log.Info("wrote what an earlier run could not store", "hunt", h.ID, "records", len(recs))
 	}
 	return nil
 }
