@@ -104,10 +104,10 @@ func (w *world) secrets() []string {
 }
 
 var e2eColumns = []fakeazure.Column{
-	{"TimeGenerated", "datetime"}, {"CorrelationId", "string"}, {"Caller", "string"}, {"CallerIpAddress", "string"},
-	{"SubscriptionId", "string"}, {"VirtualMachineName", "string"}, {"ResourceId", "string"},
-	{"PowershellFileName", "string"}, {"PowershellFileSize", "long"}, {"PowershellScriptCommands", "dynamic"},
-	{"ScriptFingerprintHash", "string"},
+	{Name: "TimeGenerated", Type: "datetime"}, {Name: "CorrelationId", Type: "string"}, {Name: "Caller", Type: "string"}, {Name: "CallerIpAddress", Type: "string"},
+	{Name: "SubscriptionId", Type: "string"}, {Name: "VirtualMachineName", Type: "string"}, {Name: "ResourceId", Type: "string"},
+	{Name: "PowershellFileName", Type: "string"}, {Name: "PowershellFileSize", Type: "long"}, {Name: "PowershellScriptCommands", Type: "dynamic"},
+	{Name: "ScriptFingerprintHash", Type: "string"},
 }
 
 func finding(minute int, corr, vm, fp string, cmds ...string) []any {
@@ -156,9 +156,15 @@ func freePort(t *testing.T) string {
 // start runs the binary as the host does: host.json's arguments, the port in the environment.
 func (w *world) start(t *testing.T, extraEnv ...string) *handlerProcess {
 	t.Helper()
+	return w.startArgs(t, nil, extraEnv...)
+}
+
+// startArgs is start with more arguments after "serve" (flags such as --lease).
+func (w *world) startArgs(t *testing.T, args []string, extraEnv ...string) *handlerProcess {
+	t.Helper()
 	port := freePort(t)
 	p := &handlerProcess{url: "http://127.0.0.1:" + port, out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary(t), "serve")
+	p.cmd = exec.Command(binary(t), append([]string{"serve"}, args...)...)
 	p.cmd.Env = append(append(append([]string{}, w.env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port), extraEnv...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.err
 	if err := p.cmd.Start(); err != nil {

@@ -12,6 +12,9 @@
 # Used by `make package`, by azd (prepackage hook in azure.yaml) and before `az functionapp
 # deployment source config-zip` (docs/deploy.md).
 set -euo pipefail
+# The shipped binary is built with the toolchain go.mod names (its standard library carries the
+# security fixes govulncheck checks for), fetched from the module proxy if this machine is older.
+export GOTOOLCHAIN=auto
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

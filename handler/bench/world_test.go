@@ -277,6 +277,15 @@ func (m *memStore) Put(_ context.Context, _ string, recs []*hunt.Record) ([]*hun
 	return nil, nil
 }
 
+func (m *memStore) Get(_ context.Context, _, fp string) (*hunt.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rec := m.recs[fp]; rec != nil {
+		return rec.Clone(), nil
+	}
+	return nil, nil
+}
+
 func (m *memStore) SaveStatus(_ context.Context, _ string, st hunt.Status) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

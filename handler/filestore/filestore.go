@@ -92,6 +92,22 @@ func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
 	return st, nil
 }
 
+// Get returns the record of fingerprint fp, or nil. The file store never loads sparse records.
+func (s *Store) Get(_ context.Context, huntID, fp string) (*hunt.Record, error) {
+	var rec *hunt.Record
+	err := s.with(false, func(f *file) (bool, error) {
+		if h := f.Hunts[huntID]; h != nil {
+			for _, r := range h.Records {
+				if r.fingerprint() == fp {
+					rec = r.record()
+				}
+			}
+		}
+		return false, nil
+	})
+	return rec, err
+}
+
 // SaveStatus records the end of the hunt's last successful window and its health.
 func (s *Store) SaveStatus(_ context.Context, huntID string, st hunt.Status) error {
 	return s.with(true, func(f *file) (bool, error) {
@@ -119,6 +135,9 @@ func (s *Store) Put(_ context.Context, huntID string, recs []*hunt.Record) (lost
 			byFP[r.fingerprint()] = i
 		}
 		for _, rec := range recs {
+			if rec.Sparse {
+				return false, fmt.Errorf("filestore: refusing to write sparse record %.80q", rec.Fingerprint)
+			}
 			i, exists := byFP[rec.Fingerprint]
 			current := ""
 			if exists {

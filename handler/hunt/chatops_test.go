@@ -76,8 +76,7 @@ func TestRunRepeatsEachOccurrenceOnce(t *testing.T) {
 	if err != nil || strings.Join(f.note.repeats, ",") != "A:c2,A:c3" || sum.Repeats != 2 || len(f.note.sent) != 1 {
 		t.Fatalf("err %v, repeats %v, summary %+v, sent %v", err, f.note.repeats, sum, f.note.sent)
 	}
-	st, _ := f.store.Load(t.Context(), "h1")
-	a := st.Records["A"]
+	a, _ := f.store.Get(t.Context(), "h1", "A")
 	if a.Occurrences != 3 || strings.Join(a.Entities["Account"], ",") != "alice,bob,carol" || !a.LastSeen.Equal(t0.Add(11*time.Minute)) {
 		t.Errorf("record %+v", a)
 	}

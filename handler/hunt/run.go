@@ -235,7 +235,8 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 			sum.Retried++
 		case len(fresh) > 0 && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
 			countNew(h, rec, group)
-			rec.State, rec.Finding, rec.Message = Pending, fresh[0], MessageRef{}
+			// Alerting again starts afresh: what Load may have left out is not needed.
+			rec.State, rec.Finding, rec.Message, rec.Sparse = Pending, fresh[0], MessageRef{}, false
 			candidates = append(candidates, rec)
 			sum.New++
 		case len(fresh) > 0:
@@ -385,8 +386,24 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 		if budget <= 0 || ctx.Err() != nil {
 			break
 		}
-		fresh := rp.fresh[:min(len(rp.fresh), budget)]
 		rec := rp.rec
+		if rec.Sparse {
+			// The summary needs what Load left out, and writing a sparse record would lose it.
+			full, err := r.Store.Get(ctx, h.ID, rec.Fingerprint)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("read fingerprint %s for its repeat: %w", rec.Fingerprint, err))
+				continue
+			}
+			if full == nil || full.Sparse {
+				continue // removed meanwhile
+			}
+			rec = full
+		}
+		fresh := slices.DeleteFunc(slices.Clone(rp.fresh), func(f *Finding) bool { return rec.seen(f.Occurrence) })
+		fresh = fresh[:min(len(fresh), budget)]
+		if len(fresh) == 0 {
+			continue
+		}
 		for _, f := range fresh {
 			rec.count(h, f)
 		}
@@ -525,7 +542,7 @@ func (r *Runner) record(ctx context.Context, h *Hunt, rec *Record) error {
 			return nil // another run delivered it too; nothing more to record
 		}
 		merged := cur.Clone()
-		merged.Finding = rec.Finding
+		merged.Finding, merged.Entities, merged.Sparse = rec.Finding, rec.Entities, false
 		delivered(merged, rec.Message, rec.NotifiedAt)
 		*rec = *merged
 	}

@@ -32,9 +32,22 @@ func (m *memStore) Load(_ context.Context, h string) (*hunt.State, error) {
 	defer m.mu.Unlock()
 	st := &hunt.State{Status: m.status[h], Records: map[string]*hunt.Record{}}
 	for fp, r := range m.recs[h] {
-		st.Records[fp] = r.Clone()
+		c := r.Clone()
+		if c.State == hunt.Delivered { // as the table store does: delivered records come sparse
+			c.Finding, c.Entities, c.Sparse = nil, nil, true
+		}
+		st.Records[fp] = c
 	}
 	return st, nil
+}
+
+func (m *memStore) Get(_ context.Context, h, fp string) (*hunt.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.recs[h][fp]; r != nil {
+		return r.Clone(), nil
+	}
+	return nil, nil
 }
 
 func (m *memStore) Put(_ context.Context, h string, recs []*hunt.Record) ([]*hunt.Record, error) {
@@ -48,6 +61,9 @@ func (m *memStore) Put(_ context.Context, h string, recs []*hunt.Record) ([]*hun
 	}
 	var lost []*hunt.Record
 	for _, r := range recs {
+		if r.Sparse {
+			return lost, fmt.Errorf("sparse record %s", r.Fingerprint)
+		}
 		cur := m.recs[h][r.Fingerprint]
 		if (r.Version == "" && cur != nil) || (r.Version != "" && (cur == nil || cur.Version != r.Version)) {
 			lost = append(lost, r)
@@ -196,7 +212,7 @@ func TestRunPostsEachNewFingerprintOnce(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 	st, _ := f.store.Load(context.Background(), "h1")
-	a := st.Records["A"]
+	a, _ := f.store.Get(context.Background(), "h1", "A")
 	if a.State != hunt.Delivered || a.Occurrences != 2 || a.Finding == nil || a.Message.TS != "1" || !a.FirstSeen.Equal(t0) || !a.LastSeen.Equal(t0.Add(5*time.Minute)) {
 		t.Errorf("record A = %+v", a)
 	}

@@ -59,12 +59,17 @@ type MessageRef struct {
 // and filestore (a local JSON file); both pass tablestore's conformance suite.
 type Store interface {
 	// Load returns the hunt's state. A hunt never seen has a zero WindowEnd and no records.
+	// To keep the usual run cheap, a store may leave out the Finding and Entities of delivered
+	// records and mark them Sparse; Get returns a record whole.
 	Load(ctx context.Context, hunt string) (*State, error)
+	// Get returns one record whole, or nil if there is none.
+	Get(ctx context.Context, hunt, fingerprint string) (*Record, error)
 	// Put writes records atomically one by one: a record whose Version is empty is inserted only
 	// if no record of its fingerprint exists; otherwise it replaces the stored one only if that
 	// still has the same Version, and a record with Remove set is deleted on the same condition.
 	// Records that lose (someone else wrote first) are returned and left unchanged; the others
-	// get their new Version.
+	// get their new Version. A Sparse record is refused with an error: writing it would lose
+	// what Load left out.
 	Put(ctx context.Context, hunt string, recs []*Record) (lost []*Record, err error)
 	// SaveStatus records the hunt's status: the end of its last successful window and its health.
 	SaveStatus(ctx context.Context, hunt string, st Status) error
@@ -135,6 +140,8 @@ type Record struct {
 	Version string `json:"-"`
 	// Remove asks Put to delete the record.
 	Remove bool `json:"-"`
+	// Sparse marks a record loaded without its Finding and Entities (see Store.Load).
+	Sparse bool `json:"-"`
 }
 
 // Bounds of a record's lists.

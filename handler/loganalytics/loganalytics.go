@@ -26,8 +26,9 @@ const DefaultEndpoint = "https://api.loganalytics.io/v1"
 // Options tune the source; the zero value is right for production.
 type Options struct {
 	// ServerTimeout is how long Log Analytics may work on a query (the Prefer: wait header);
-	// the whole call, retries included, gets this plus a minute. Default 3 minutes, well under
-	// the 10-minute function timeout.
+	// one attempt gets this plus half of it (at most 30 s more), and the whole call, retries
+	// included, this plus as much again (at most a minute more). Default 3 minutes: attempts of
+	// 3.5 minutes, 4 minutes in all, well under the 10-minute function timeout.
 	ServerTimeout time.Duration
 	// Transport replaces the HTTP transport (tests).
 	Transport policy.Transporter
@@ -40,6 +41,7 @@ type Source struct {
 	client    *azquery.LogsClient
 	workspace string
 	wait      time.Duration
+	deadline  time.Duration // of the whole call, retries included
 }
 
 var _ hunt.Source = (*Source)(nil)
@@ -63,7 +65,7 @@ func New(workspace, endpoint string, cred azcore.TokenCredential, opts Options) 
 	co.Cloud = cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
 		azquery.ServiceNameLogs: {Audience: u.Scheme + "://" + u.Host, Endpoint: endpoint},
 	}}
-	co.Retry = policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.ServerTimeout + 30*time.Second, MaxRetryDelay: time.Minute}
+	co.Retry = policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.ServerTimeout + min(30*time.Second, opts.ServerTimeout/2), MaxRetryDelay: time.Minute}
 	co.Telemetry.Disabled = true
 	if opts.Transport != nil {
 		co.Transport = opts.Transport
@@ -72,15 +74,15 @@ func New(workspace, endpoint string, cred azcore.TokenCredential, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("log analytics client: %w", err)
 	}
-	return &Source{client: client, workspace: workspace, wait: opts.ServerTimeout}, nil
+	return &Source{client: client, workspace: workspace, wait: opts.ServerTimeout, deadline: opts.ServerTimeout + min(time.Minute, opts.ServerTimeout)}, nil
 }
 
 // Query runs query over timespan. A 200 answer that carries an error is a partial result: its rows
 // are returned with Result.Partial set.
 func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) (*hunt.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.wait+time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, s.deadline)
 	defer cancel()
-	wait := int(s.wait / time.Second)
+	wait := max(1, int(s.wait/time.Second))
 	ts := azquery.NewTimeInterval(timespan.Start, timespan.End)
 	resp, err := s.client.QueryWorkspace(ctx, s.workspace, azquery.Body{Query: &query, Timespan: &ts},
 		&azquery.LogsClientQueryWorkspaceOptions{Options: &azquery.LogsQueryOptions{Wait: &wait}})

@@ -19,8 +19,8 @@ import (
 const token = "test-access-token-123"
 
 var table = fakeazure.Table{
-	Columns: []fakeazure.Column{{"TimeGenerated", "datetime"}, {"Caller", "string"}, {"FileSize", "long"}, {"Score", "real"},
-		{"Ok", "bool"}, {"Commands", "dynamic"}, {"Bag", "dynamic"}, {"Id", "guid"}},
+	Columns: []fakeazure.Column{{Name: "TimeGenerated", Type: "datetime"}, {Name: "Caller", Type: "string"}, {Name: "FileSize", Type: "long"}, {Name: "Score", Type: "real"},
+		{Name: "Ok", Type: "bool"}, {Name: "Commands", Type: "dynamic"}, {Name: "Bag", Type: "dynamic"}, {Name: "Id", Type: "guid"}},
 	Rows: [][]any{
 		{"2026-11-01T12:00:00.1234567Z", "alice@contoso.com", 1234, 0.5, true, `["Get-Process","whoami"]`, `{"a":1}`, "6f1b0c1e-0000-0000-0000-000000000001"},
 		{nil, nil, nil, nil, nil, nil, nil, nil},

@@ -50,8 +50,8 @@ func TestFromEndpoint(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(auth) != 2 || auth[0] != "POST Bearer fake-token" || auth[1] != "GET Bearer fake-token" {
-		t.Errorf("requests %q, want create table and one listing, both with the bearer token", auth)
+	if len(auth) != 3 || auth[0] != "POST Bearer fake-token" || auth[1] != "GET Bearer fake-token" || auth[2] != "GET Bearer fake-token" {
+		t.Errorf("requests %q, want create table and two listings (sparse, pending), all with the bearer token", auth)
 	}
 
 	if _, err := tablestore.FromEndpoint(nil, "not a url", fakeCredential{}, "hunts", nil); err == nil {

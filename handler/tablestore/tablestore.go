@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -166,26 +167,62 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing if decoding fails
 	st := &hunt.State{Records: map[string]*hunt.Record{}}
-	for page := range s.pages(ctx, fmt.Sprintf("PartitionKey eq '%s'", key(huntID))) {
+	// Two listings: every row without the bulky properties (delivered records keep their finding
+	// for repeats, and decoding those on every run would dominate its cost), then the pending
+	// rows whole, since those are about to be posted.
+	pk := key(huntID)
+	if err := s.list(ctx, st, huntID, fmt.Sprintf("PartitionKey eq '%s'", pk), sparseSelect); err != nil {
+		return nil, err
+	}
+	if err := s.list(ctx, st, huntID, fmt.Sprintf("PartitionKey eq '%s' and %s eq '%s'", pk, pState, hunt.Pending), ""); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// sparseSelect names the properties of a sparse listing: all but Finding and Entities (chunked
+// properties are named with their first chunks; a row whose values need more is read whole).
+var sparseSelect = func() string {
+	props := []string{"RowKey", pFingerprint, pFingerprintB64, pState, pFirstSeen, pLastSeen, pOccurrences, pNotifiedAt,
+		pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pWindowEnd, pHealth, pHunt}
+	for _, p := range []string{pFingerprint, pFingerprintB64, pRecent, pLastError, pHealth} {
+		for i := range sparseChunks {
+			props = append(props, p+strconv.Itoa(i))
+		}
+	}
+	return strings.Join(props, ",")
+}()
+
+// sparseChunks is how many chunks of a long property a sparse listing reads.
+const sparseChunks = 4
+
+// list adds the rows matching filter to st; with sel, only those properties, and then delivered
+// records are marked Sparse.
+func (s *Store) list(ctx context.Context, st *hunt.State, huntID, filter, sel string) error {
+	for page := range s.pages(ctx, filter, sel) {
 		if page.err != nil {
-			return nil, s.fail(page.err, "load hunt %q", huntID)
+			return s.fail(page.err, "load hunt %q", huntID)
 		}
 		for _, raw := range page.entities {
 			var e entity
 			if err := json.Unmarshal(raw, &e); err != nil {
-				return nil, s.fail(err, "load hunt %q: decode entity", huntID)
+				return s.fail(err, "load hunt %q: decode entity", huntID)
 			}
 			rk, _ := e["RowKey"].(string)
 			if rk == windowRowKey {
 				status, err := decodeStatus(e)
 				if err != nil {
-					return nil, s.fail(err, "load hunt %q: status", huntID)
+					return s.fail(err, "load hunt %q: status", huntID)
 				}
 				st.Status = status
 				continue
 			}
 			rec, err := decodeRecord(e)
-			if err == nil && key(rec.Fingerprint) != rk {
+			if err == nil && key(rec.Fingerprint) != rk && sel != "" {
+				// A value longer than the sparse listing reads: read the row whole.
+				rec, err = s.get(ctx, key(huntID), rk)
+			}
+			if err == nil && (rec == nil || key(rec.Fingerprint) != rk) {
 				err = errors.New("fingerprint does not match the row key")
 			}
 			if err != nil {
@@ -193,13 +230,46 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 				s.log.Warn("skipping unreadable row", "hunt", huntID, "rowKey", rk, "err", err)
 				continue
 			}
+			rec.Sparse = sel != "" && rec.State != hunt.Pending
 			st.Records[rec.Fingerprint] = rec
 		}
 	}
 	if err := ctx.Err(); err != nil { // the listing stopped early: st is not the whole partition
-		return nil, s.fail(err, "load hunt %q", huntID)
+		return s.fail(err, "load hunt %q", huntID)
 	}
-	return st, nil
+	return nil
+}
+
+// Get reads one record whole.
+func (s *Store) Get(ctx context.Context, huntID, fp string) (*hunt.Record, error) {
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	rec, err := s.get(ctx, key(huntID), key(fp))
+	if err != nil {
+		return nil, s.fail(err, "get fingerprint %.80q of hunt %q", fp, huntID)
+	}
+	return rec, nil
+}
+
+func (s *Store) get(ctx context.Context, pk, rk string) (*hunt.Record, error) {
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	resp, err := s.client.GetEntity(cctx, pk, rk, nil)
+	if hasStatus(err, http.StatusNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var e entity
+	if err := json.Unmarshal(resp.Value, &e); err != nil {
+		return nil, err
+	}
+	if _, ok := e[etagProperty]; !ok {
+		e[etagProperty] = string(resp.ETag)
+	}
+	return decodeRecord(e)
 }
 
 type page struct {
@@ -211,11 +281,15 @@ type page struct {
 // next page while the caller decodes this one: the listing waits on the service, decoding does
 // not, and a page decoded is garbage before the one after next is fetched. A page with an error
 // is the last. Cancel ctx to stop early.
-func (s *Store) pages(ctx context.Context, filter string) <-chan page {
+func (s *Store) pages(ctx context.Context, filter, sel string) <-chan page {
 	out := make(chan page)
 	go func() {
 		defer close(out)
-		pager := s.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter})
+		opts := &aztables.ListEntitiesOptions{Filter: &filter}
+		if sel != "" {
+			opts.Select = &sel
+		}
+		pager := s.client.NewListEntitiesPager(opts)
 		for pager.More() {
 			cctx, cancel := s.callCtx(ctx)
 			p, err := pager.NextPage(cctx)
@@ -281,6 +355,11 @@ type op struct {
 func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lost []*hunt.Record, err error) {
 	if len(recs) == 0 {
 		return nil, nil
+	}
+	for _, rec := range recs {
+		if rec.Sparse {
+			return nil, fmt.Errorf("tablestore: refusing to write sparse record %.80q: it would lose its finding", rec.Fingerprint)
+		}
 	}
 	if err := s.Open(ctx); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -40,6 +41,9 @@ type Fault struct {
 	Body       string        // raw body; default an API error document
 	Delay      time.Duration // wait before answering (or until the client goes away)
 	Partial    string        // answer 200 with the table and this error message
+	// Until, when set, holds the answer until the channel is closed (or the client goes away);
+	// Requests shows the request meanwhile. With no other field set the answer is then normal.
+	Until <-chan struct{}
 }
 
 // Request is what the query API received.
@@ -96,6 +100,13 @@ func (la *LogAnalytics) Fail(faults ...Fault) {
 	la.faults = append(la.faults, faults...)
 }
 
+// Heal drops the faults still queued: from now on every request is answered normally.
+func (la *LogAnalytics) Heal() {
+	la.mu.Lock()
+	defer la.mu.Unlock()
+	la.faults = nil
+}
+
 // Requests returns what the API received so far.
 func (la *LogAnalytics) Requests() []Request {
 	la.mu.Lock()
@@ -118,6 +129,8 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "BadArgumentError", "body is not JSON")
 		return
 	}
+	// Read to the end: only then does net/http notice a client that goes away during a delay.
+	io.Copy(io.Discard, r.Body)
 	la.mu.Lock()
 	la.requests = append(la.requests, Request{Workspace: workspace, Query: body.Query, Timespan: body.Timespan,
 		Prefer: r.Header.Get("Prefer"), Authorization: r.Header.Get("Authorization")})
@@ -139,6 +152,13 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := map[string]any{"tables": []any{map[string]any{"name": "PrimaryResult", "columns": table.Columns, "rows": nonNil(table.Rows)}}}
 	if fault != nil {
+		if fault.Until != nil {
+			select {
+			case <-fault.Until:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if fault.Delay > 0 {
 			select {
 			case <-time.After(fault.Delay):

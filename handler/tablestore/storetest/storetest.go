@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) hunt.Store) {
 		{"Replace", testReplace},
 		{"Remove", testRemove},
 		{"Window", testWindow},
+		{"Sparse", testSparse},
 		{"HuntsIsolated", testHuntsIsolated},
 		{"ManyRecords", testManyRecords},
 		{"OddFingerprints", testOddFingerprints},
@@ -76,6 +77,21 @@ func load(t *testing.T, s hunt.Store, h string) *hunt.State {
 	}
 	if st == nil || st.Records == nil {
 		t.Fatalf("Load(%q) = %+v: want a state with a non-nil Records map", h, st)
+	}
+	// A sparse record is a delivered one without its Finding and Entities; Get gives it whole,
+	// at the same Version. The tests below compare whole records.
+	for fp, rec := range st.Records {
+		if !rec.Sparse {
+			continue
+		}
+		if rec.State != hunt.Delivered || rec.Finding != nil || rec.Entities != nil {
+			t.Errorf("Load(%q): sparse record %.60q = %+v: want a delivered record without Finding and Entities", h, fp, rec)
+		}
+		full, err := s.Get(ctx(t), h, fp)
+		if err != nil || full == nil || full.Sparse || full.Version != rec.Version {
+			t.Fatalf("Get(%q, %.60q) = %+v, %v: want the whole record at Version %q", h, fp, full, err, rec.Version)
+		}
+		st.Records[fp] = full
 	}
 	return st
 }
@@ -550,4 +566,31 @@ func isIn(i int, list []int) bool {
 		}
 	}
 	return false
+}
+
+func testSparse(t *testing.T, s hunt.Store) {
+	if rec, err := s.Get(ctx(t), "sparse", "nothing"); err != nil || rec != nil {
+		t.Fatalf("Get of a missing record = %+v, %v; want nil, nil", rec, err)
+	}
+	r := newRecord("fp", 1)
+	r.State = hunt.Delivered
+	r.Entities = map[string][]string{"Host": {"vm-1"}}
+	mustWin(t, s, "sparse", r)
+	got, err := s.Get(ctx(t), "sparse", "fp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRecord(t, got, r)
+	raw, err := s.Load(ctx(t), "sparse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded := raw.Records["fp"]; loaded.Sparse {
+		if _, err := s.Put(ctx(t), "sparse", []*hunt.Record{loaded}); err == nil {
+			t.Error("Put of a sparse record succeeded: it would lose the finding")
+		}
+		if again, _ := s.Get(ctx(t), "sparse", "fp"); again == nil || again.Finding == nil || again.Version != r.Version {
+			t.Errorf("after the refused Put: %+v", again)
+		}
+	}
 }

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huntwatch/huntwatch/handler/internal/azurite"
+	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
+	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+)
+
+// Security checks of issue 5 (docs/reliability.md): no secret in any output, loopback only, TLS
+// verification never disabled and a timeout on every outbound call in production code.
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(t *testing.T) string { return freePort(t) }
+
+// secretsOf lists every secret a world's handler knows, in the forms they could leak in.
+func secretsOf(w *world, webhook string) []string {
+	s := []string{w.slack.Token(), azurite.Key, url.QueryEscape(azurite.Key), accessToken, w.id.Env()["IDENTITY_HEADER"]}
+	if webhook != "" {
+		u, _ := url.Parse(webhook)
+		s = append(s, webhook, strings.TrimPrefix(u.Path, "/webhook/"), u.Path[strings.LastIndex(u.Path, "/")+1:])
+	}
+	return s
+}
+
+// transcript gathers everything a world's handler said: its processes' output, the host protocol
+// answers, and every message and file Slack received.
+type transcript struct{ b strings.Builder }
+
+func (tr *transcript) add(s ...string) {
+	for _, x := range s {
+		tr.b.WriteString(x)
+		tr.b.WriteByte('\n')
+	}
+}
+
+func (tr *transcript) world(w *world) {
+	for _, p := range w.procs {
+		tr.add(p.out.String(), p.err.String())
+	}
+	for _, m := range w.slack.Messages() {
+		tr.add(m.Text, string(m.Blocks))
+	}
+	for _, u := range w.slack.Uploads() {
+		tr.add(u.Title, u.Filename, u.InitialComment, string(u.Content))
+	}
+}
+
+func (tr *transcript) call(p *handlerProcess) result {
+	res := p.call(invocationLimit, timerPayload)
+	tr.add(res.logs...)
+	if res.err != nil {
+		tr.add(res.err.Error())
+	}
+	return res
+}
+
+func (tr *transcript) check(t *testing.T, secrets []string, mustSay ...string) {
+	t.Helper()
+	all := tr.b.String()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(all, s) {
+			i := strings.Index(all, s)
+			t.Errorf("secret %.6s… appears in the output: …%s…", s, all[max(0, i-200):min(len(all), i+len(s)+50)])
+		}
+	}
+	for _, want := range mustSay {
+		if !strings.Contains(all, want) {
+			t.Errorf("the output never says %q: the runs did not fail as intended", want)
+		}
+	}
+}
+
+// Runs with a bot token: healthy, then Slack refusing the token, Slack unreachable, the store down,
+// Log Analytics failing and the identity endpoint down, with failure alerts posted after every
+// failed run (HEALTH_ALERT_AFTER=1), so error texts reach Slack too.
+func TestNoSecretInOutputBot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env = append(w.env, "HEALTH_ALERT_AFTER=1")
+	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
+	tr := &transcript{}
+	p := w.startArgs(t, suiteFlags)
+	if res := tr.call(p); res.status != 200 {
+		t.Fatalf("healthy run: %s", res)
+	}
+	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(2, "corr-2", "vm-2", "fp-2", "whoami")}})
+	w.slack.ErrorNext(1, "invalid_auth")
+	tr.call(p)
+	w.la.Fail(fakeazure.Fault{Status: 401}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500})
+	tr.call(p)
+	w.tables.Stop()
+	tr.call(p)
+	w.tables.Restart()
+	// A new process: Slack unreachable, and the identity endpoint down for its first token.
+	p.kill()
+	w.id.Unavailable(1000)
+	p2 := w.startArgs(t, suiteFlags, "SLACK_API_URL=http://127.0.0.1:"+closedPort(t)+"/api/")
+	tr.call(p2)
+	w.id.Unavailable(0)
+	tr.call(p2)
+	p2.kill()
+	tr.world(w)
+	tr.check(t, secretsOf(w, ""), "invalid_auth", "HTTP 500", "connection refused", "posted")
+}
+
+// Runs with an incoming webhook, whose URL is the secret: healthy, answering 404, unreachable.
+func TestNoSecretInOutputWebhook(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.slack = fakeslack.New(t, fakeslack.WithTLS())
+	var env []string
+	for _, kv := range w.env {
+		if !strings.HasPrefix(kv, "SLACK_") {
+			env = append(env, kv)
+		}
+	}
+	w.env = append(env, "SLACK_WEBHOOK_URL="+w.slack.WebhookURL(), "HEALTH_ALERT_AFTER=1")
+	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
+	tr := &transcript{}
+	p := w.startArgs(t, suiteFlags)
+	if res := tr.call(p); res.status != 200 {
+		t.Fatalf("healthy run: %s\n%s", res, p.err)
+	}
+	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(2, "corr-2", "vm-2", "fp-2", "whoami")}})
+	w.slack.ErrorNext(2, "no_service")
+	tr.call(p)
+	p.kill()
+	// The same secret path on a port where nothing listens: the transport's error holds the URL.
+	dead := strings.Replace(w.slack.WebhookURL(), w.slack.WebhookURL()[:strings.Index(w.slack.WebhookURL(), "/webhook/")], "https://127.0.0.1:"+closedPort(t), 1)
+	p2 := w.startArgs(t, suiteFlags, "SLACK_WEBHOOK_URL="+dead)
+	tr.call(p2)
+	p2.kill()
+	tr.world(w)
+	tr.check(t, append(secretsOf(w, w.slack.WebhookURL()), dead), "no_service", "posted")
+}
+
+// The handler listens on 127.0.0.1 only: its log says so, and this machine's other addresses
+// refuse the port.
+func TestListensOnLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.startArgs(t, suiteFlags)
+	var addr string
+	waitFor(t, "the listening line in the log", 10*time.Second, func() bool {
+		for _, line := range strings.Split(p.out.String(), "\n") {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				addr = rec.Addr
+				return true
+			}
+		}
+		return false
+	})
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		t.Fatalf("listening on %q", addr)
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tried := 0
+	for _, a := range addrs {
+		ipnet, ok := a.(*net.IPNet)
+		if !ok || ipnet.IP.IsLoopback() || ipnet.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		tried++
+		// This machine's own address: the traffic never leaves it.
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipnet.IP.String(), port), 2*time.Second)
+		if err == nil {
+			c.Close()
+			t.Errorf("the handler answers on %s", ipnet.IP)
+		}
+	}
+	if resp, err := http.Get(p.url + "/"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("not serving on loopback: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	t.Logf("listening on %s; %d non-loopback addresses of this machine refuse the port", addr, tried)
+}
+
+// productionFiles lists the Go files compiled into the binary from this module.
+func productionFiles(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{if not .Standard}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	root, _ := filepath.Abs("..")
+	var files []string
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, root+string(filepath.Separator)) {
+			files = append(files, f)
+		}
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d production files found: %v", len(files), files)
+	}
+	return files
+}
+
+// No production file disables TLS verification, builds an http.Client without a Timeout, or uses
+// net/http's default client (which has none). The SDK clients (azquery, aztables, azidentity) get
+// their bounds from contexts instead; docs/reliability.md lists where.
+func TestProductionCodeTLSAndTimeouts(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	for _, path := range productionFiles(t) {
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		http := "http"
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"net/http"` && imp.Name != nil {
+				http = imp.Name.Name
+			}
+		}
+		isHTTP := func(e ast.Expr, name string) bool {
+			sel, ok := e.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != name {
+				return false
+			}
+			id, ok := sel.X.(*ast.Ident)
+			return ok && id.Name == http
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.Ident:
+				if x.Name == "InsecureSkipVerify" {
+					t.Errorf("%s: InsecureSkipVerify", fset.Position(x.Pos()))
+				}
+			case *ast.CompositeLit:
+				if isHTTP(x.Type, "Client") {
+					hasTimeout := false
+					for _, el := range x.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Timeout" {
+								hasTimeout = true
+							}
+						}
+					}
+					if !hasTimeout {
+						t.Errorf("%s: http.Client without a Timeout", fset.Position(x.Pos()))
+					}
+				}
+			case *ast.SelectorExpr:
+				for _, name := range []string{"DefaultClient", "Get", "Post", "PostForm", "Head"} {
+					if isHTTP(x, name) {
+						t.Errorf("%s: http.%s has no timeout", fset.Position(x.Pos()), name)
+					}
+				}
+			}
+			return true
+		})
+	}
+}
