@@ -137,12 +137,19 @@ type app struct {
 	log    *slog.Logger
 	hunt   *hunt.Hunt
 	runner *hunt.Runner
-	cred   azcore.TokenCredential // nil in local mode
 }
 
 type localPaths struct{ logs, schemas, state string }
 
-func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localPaths, stdout io.Writer, dryRun bool) (*app, error) {
+// tuning holds knobs that are flags of serve, not settings: the test and benchmark suites shorten
+// them. Zero values keep the defaults.
+type tuning struct {
+	slackInterval time.Duration // least time between Slack posts (default 1s; negative: none)
+	lease         time.Duration // how long a claim keeps other runs off a finding (default 15m)
+	queryTimeout  time.Duration // Log Analytics server timeout (default 3m)
+}
+
+func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localPaths, tune tuning, stdout io.Writer, dryRun bool) (*app, error) {
 	h, err := hunt.Load(cfg.HuntFile)
 	if err != nil {
 		return nil, fmt.Errorf("setting HUNT_FILE: %w", err)
@@ -157,7 +164,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 	var src hunt.Source
 	now := time.Now
 	if cfg.WorkspaceID != "" {
-		if src, err = loganalytics.New(cfg.WorkspaceID, cfg.LogsEndpoint, cred, loganalytics.Options{}); err != nil {
+		if src, err = loganalytics.New(cfg.WorkspaceID, cfg.LogsEndpoint, cred, loganalytics.Options{ServerTimeout: tune.queryTimeout}); err != nil {
 			return nil, fmt.Errorf("setting LOG_ANALYTICS_ENDPOINT: %w", err)
 		}
 	} else {
@@ -189,7 +196,9 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 
 	var notifier hunt.Notifier
 	if cfg.SlackToken != "" || cfg.SlackWebhook != "" {
-		notifier, err = slack.New(log, slackOptions(cfg))
+		opts := slackOptions(cfg)
+		opts.MinInterval = tune.slackInterval
+		notifier, err = slack.New(log, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -198,8 +207,8 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 		notifier = &slack.Printer{W: stdout, WorkspaceResourceID: cfg.WorkspaceARM}
 	}
 
-	return &app{log: log, hunt: h, cred: cred, runner: &hunt.Runner{
-		Log: log, Source: src, Store: store, Notifier: notifier, Now: now,
+	return &app{log: log, hunt: h, runner: &hunt.Runner{
+		Log: log, Source: src, Store: store, Notifier: notifier, Now: now, Lease: tune.lease,
 		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, TTL: cfg.TTL, DryRun: dryRun,
 		DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
 		Redact: logging.Redactor(cfg.Secrets()),
@@ -271,25 +280,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if len(missing) > 0 {
 		return fmt.Errorf("serve needs settings %s (use \"huntwatch run\" for local sample mode)", strings.Join(missing, ", "))
 	}
-	a, err := wire(ctx, cfg, log, localPaths{}, stdout, false)
+	a, err := wire(ctx, cfg, log, localPaths{}, tuning{slackInterval: *slackInterval, lease: *lease, queryTimeout: *queryTimeout}, stdout, false)
 	if err != nil {
 		return err
-	}
-	if *slackInterval != 0 {
-		opts := slackOptions(cfg)
-		opts.MinInterval = *slackInterval
-		if a.runner.Notifier, err = slack.New(log, opts); err != nil {
-			return err
-		}
-	}
-	if *lease > 0 {
-		a.runner.Lease = *lease
-	}
-	if *queryTimeout > 0 {
-		opts := loganalytics.Options{ServerTimeout: *queryTimeout}
-		if a.runner.Source, err = loganalytics.New(cfg.WorkspaceID, cfg.LogsEndpoint, a.cred, opts); err != nil {
-			return err
-		}
 	}
 	run := func(ctx context.Context, inv azfunc.Invocation) (string, error) {
 		ctx, cancel := context.WithTimeout(ctx, 9*time.Minute) // below host.json's functionTimeout
@@ -328,7 +321,7 @@ func runOnce(ctx context.Context, args []string, getenv func(string) string, std
 	if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil && cfg.TableConn == "" && cfg.TableEndpoint == "" {
 		return err
 	}
-	a, err := wire(ctx, cfg, log, localPaths{logs: *logs, schemas: *schemas, state: *state}, stdout, *dry)
+	a, err := wire(ctx, cfg, log, localPaths{logs: *logs, schemas: *schemas, state: *state}, tuning{}, stdout, *dry)
 	if err != nil {
 		return err
 	}
