@@ -529,11 +529,10 @@ func (r *Runner) record(ctx context.Context, h *Hunt, rec *Record) error {
 		if len(lost) == 0 {
 			return nil
 		}
-		st, err := r.Store.Load(ctx, h.ID)
+		cur, err := r.Store.Get(ctx, h.ID, rec.Fingerprint)
 		if err != nil {
 			return fmt.Errorf("reload fingerprint %s after a conflict: %w", rec.Fingerprint, err)
 		}
-		cur := st.Records[rec.Fingerprint]
 		if cur == nil {
 			rec.Version = ""
 			continue
