@@ -3,6 +3,7 @@ package slack
 import (
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -19,11 +20,7 @@ const ellipsis = "…"
 func textLen(s string) int {
 	n := 0
 	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r) // ranging a string never yields a surrogate, so never -1
 	}
 	return n
 }

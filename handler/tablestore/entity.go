@@ -342,11 +342,7 @@ func chunk(s string, units int) []string {
 func utf16Len(s string) int {
 	n := 0
 	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r) // ranging a string never yields a surrogate, so never -1
 	}
 	return n
 }

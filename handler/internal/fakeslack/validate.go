@@ -3,6 +3,7 @@ package fakeslack
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf16"
 )
 
 // The limits Slack enforces on a message (https://docs.slack.dev/reference/block-kit/blocks),
@@ -27,11 +28,7 @@ const (
 func TextLen(s string) int {
 	n := 0
 	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r) // ranging a string never yields a surrogate, so never -1
 	}
 	return n
 }
