@@ -67,6 +67,7 @@ func New(workspace, endpoint string, cred azcore.TokenCredential, opts Options) 
 	}}
 	co.Retry = policy.RetryOptions{MaxRetries: opts.MaxRetries, TryTimeout: opts.ServerTimeout + min(30*time.Second, opts.ServerTimeout/2), MaxRetryDelay: time.Minute}
 	co.Telemetry.Disabled = true
+	co.PerCallPolicies = append(co.PerCallPolicies, streamPolicy{})
 	if opts.Transport != nil {
 		co.Transport = opts.Transport
 	}
@@ -84,12 +85,24 @@ func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) 
 	defer cancel()
 	wait := max(1, int(s.wait/time.Second))
 	ts := azquery.NewTimeInterval(timespan.Start, timespan.End)
-	resp, err := s.client.QueryWorkspace(ctx, s.workspace, azquery.Body{Query: &query, Timespan: &ts},
+	// The answer's body is not downloaded by the pipeline: streamPolicy hands it to us and azquery
+	// decodes an empty body; we decode the real one as a stream (decode.go).
+	answer := &answerBody{}
+	defer answer.close()
+	_, err := s.client.QueryWorkspace(context.WithValue(ctx, answerKey{}, answer), s.workspace, azquery.Body{Query: &query, Timespan: &ts},
 		&azquery.LogsClientQueryWorkspaceOptions{Options: &azquery.LogsQueryOptions{Wait: &wait}})
 	if err != nil {
 		return nil, fmt.Errorf("workspace %s: %w", s.workspace, describe(err))
 	}
-	return convert(resp.Results)
+	if answer.body == nil {
+		return nil, fmt.Errorf("workspace %s: the answer's body was not captured", s.workspace)
+	}
+	res, err := decode(answer.body)
+	var de *decodeError
+	if errors.As(err, &de) {
+		return nil, fmt.Errorf("workspace %s: %w", s.workspace, de.err)
+	}
+	return res, err
 }
 
 // describe shortens SDK errors to their status and service message.
@@ -99,46 +112,6 @@ func describe(err error) error {
 		return fmt.Errorf("HTTP %d %s: %w", re.StatusCode, http.StatusText(re.StatusCode), err)
 	}
 	return err
-}
-
-func convert(r azquery.Results) (*hunt.Result, error) {
-	res := &hunt.Result{}
-	if r.Error != nil {
-		res.Partial = r.Error
-	}
-	if len(r.Tables) == 0 {
-		if res.Partial != nil {
-			return nil, fmt.Errorf("query failed: %w", res.Partial)
-		}
-		return nil, errors.New("answer has no result table")
-	}
-	t := r.Tables[0]
-	res.Columns = make([]hunt.Column, len(t.Columns))
-	for i, c := range t.Columns {
-		if c == nil || c.Name == nil {
-			return nil, fmt.Errorf("result column %d has no name", i)
-		}
-		res.Columns[i].Name = *c.Name
-		if c.Type != nil {
-			res.Columns[i].Type = string(*c.Type)
-		}
-	}
-	res.Rows = make([][]any, len(t.Rows))
-	for r, row := range t.Rows {
-		if len(row) != len(res.Columns) {
-			return nil, fmt.Errorf("result row %d has %d values for %d columns", r, len(row), len(res.Columns))
-		}
-		out := make([]any, len(row))
-		for i, v := range row {
-			x, err := value(res.Columns[i].Type, v)
-			if err != nil {
-				return nil, fmt.Errorf("result row %d column %s: %w", r, res.Columns[i].Name, err)
-			}
-			out[i] = x
-		}
-		res.Rows[r] = out
-	}
-	return res, nil
 }
 
 // value converts one JSON cell to the Go value hunt.Result expects for the column's type.
