@@ -185,7 +185,7 @@ func version(rev uint64) string { return strconv.FormatUint(rev, 10) }
 func newStored(rec *hunt.Record, rev uint64) *stored {
 	r := &stored{Record: *rec.Clone(), Rev: rev}
 	r.Version, r.Remove = "", false
-	for _, t := range []*time.Time{&r.FirstSeen, &r.LastSeen, &r.NotifiedAt, &r.ClaimedUntil} {
+	for _, t := range []*time.Time{&r.FirstSeen, &r.LastSeen, &r.NotifiedAt, &r.ClaimedUntil, &r.SeenThrough} {
 		*t = t.UTC()
 	}
 	if !utf8.ValidString(rec.Fingerprint) {
@@ -209,7 +209,7 @@ func (r *stored) record() *hunt.Record {
 	rec := r.Record.Clone()
 	rec.Fingerprint = r.fingerprint()
 	rec.Version = version(r.Rev)
-	for _, t := range []*time.Time{&rec.FirstSeen, &rec.LastSeen, &rec.NotifiedAt, &rec.ClaimedUntil} {
+	for _, t := range []*time.Time{&rec.FirstSeen, &rec.LastSeen, &rec.NotifiedAt, &rec.ClaimedUntil, &rec.SeenThrough} {
 		*t = t.UTC()
 	}
 	if rec.Finding != nil {

@@ -188,3 +188,34 @@ func TestRunHeartbeat(t *testing.T) {
 		t.Errorf("today %+v", d)
 	}
 }
+
+func TestRunManyOccurrencesAreToldOnce(t *testing.T) {
+	// 200 runs of one script in a window, more than a record keeps ids for: the next runs see
+	// the same rows and must neither count nor tell any of them again.
+	var rows [][]any
+	for i := range 200 {
+		rows = append(rows, row(i%60, fmt.Sprint("c", i), fmt.Sprint("user", i), "A"))
+	}
+	f := newFixture(rows[:1]...)
+	f.run(t)
+	f.src.res.Rows = rows
+	f.now = f.now.Add(time.Hour)
+	if sum, err := f.run(t); err != nil || sum.Repeats != 50 {
+		t.Fatalf("err %v, summary %+v (50 told: the run's message budget)", err, sum)
+	}
+	for range 5 {
+		f.now = f.now.Add(time.Hour)
+		f.run(t)
+	}
+	a, _ := f.store.Get(t.Context(), "h1", "A")
+	if len(f.note.repeats) != 199 || a.Occurrences != 200 || len(a.Recent) != hunt.MaxRecent || a.SeenThrough.IsZero() {
+		t.Errorf("told %d, occurrences %d, recent %d, seen through %v", len(f.note.repeats), a.Occurrences, len(a.Recent), a.SeenThrough)
+	}
+	told := map[string]int{}
+	for _, r := range f.note.repeats {
+		told[r]++
+		if told[r] > 1 {
+			t.Fatalf("%s told twice", r)
+		}
+	}
+}

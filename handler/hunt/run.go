@@ -284,7 +284,7 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 func unseen(rec *Record, group []*Finding) []*Finding {
 	var fresh []*Finding
 	for _, f := range group {
-		if !rec.seen(f.Occurrence) && !slices.ContainsFunc(fresh, func(x *Finding) bool { return x.Occurrence == f.Occurrence }) {
+		if !rec.seen(f) && !slices.ContainsFunc(fresh, func(x *Finding) bool { return x.Occurrence == f.Occurrence }) {
 			fresh = append(fresh, f)
 		}
 	}
@@ -399,7 +399,7 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 			}
 			rec = full
 		}
-		fresh := slices.DeleteFunc(slices.Clone(rp.fresh), func(f *Finding) bool { return rec.seen(f.Occurrence) })
+		fresh := slices.DeleteFunc(slices.Clone(rp.fresh), rec.seen)
 		fresh = fresh[:min(len(fresh), budget)]
 		if len(fresh) == 0 {
 			continue

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -121,7 +123,12 @@ type Record struct {
 	FirstSeen   time.Time `json:"firstSeen"`
 	LastSeen    time.Time `json:"lastSeen"`
 	Occurrences int       `json:"occurrences"`
-	Recent      []string  `json:"recent,omitempty"` // latest occurrence ids, newest last, at most MaxRecent
+	// Recent holds the latest occurrences counted, at most MaxRecent, each "<time>|<id>" (the time
+	// in base-36 Unix nanoseconds, empty when the row had none). When older ones are dropped, SeenThrough moves up to their
+	// time: an occurrence at or before it counts as seen, so a fingerprint that occurs more often
+	// than MaxRecent in one window is never told twice.
+	Recent      []string  `json:"recent,omitempty"`
+	SeenThrough time.Time `json:"seenThrough,omitzero"`
 	// Entities holds the distinct entity values seen (by entity type, such as Host or Account),
 	// at most MaxEntityValues each, for the summary line of repeats.
 	Entities   map[string][]string `json:"entities,omitempty"`
@@ -151,13 +158,29 @@ const (
 )
 
 // seen reports whether occurrence id was already counted.
-func (r *Record) seen(id string) bool {
+func (r *Record) seen(f *Finding) bool {
+	if !r.SeenThrough.IsZero() && !f.Time.IsZero() && !f.Time.After(r.SeenThrough) {
+		return true
+	}
 	for _, x := range r.Recent {
-		if x == id {
+		if _, id, ok := strings.Cut(x, "|"); ok && id == f.Occurrence || !ok && x == f.Occurrence {
 			return true
 		}
 	}
 	return false
+}
+
+// recentTime reads the time of a Recent entry; zero for an entry without one.
+func recentTime(x string) time.Time {
+	t, _, ok := strings.Cut(x, "|")
+	if !ok {
+		return time.Time{}
+	}
+	n, err := strconv.ParseInt(t, 36, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 // count adds occurrence f of hunt h.
@@ -171,9 +194,21 @@ func (r *Record) count(h *Hunt, f *Finding) {
 		}
 	}
 	r.Occurrences++
-	r.Recent = append(r.Recent, id)
+	stamp := "" // no time: the entry is never dropped for its age before timed ones
+	if !t.IsZero() {
+		stamp = strconv.FormatInt(t.UnixNano(), 36)
+	}
+	r.Recent = append(r.Recent, stamp+"|"+id)
 	if len(r.Recent) > MaxRecent {
-		r.Recent = append(r.Recent[:0], r.Recent[len(r.Recent)-MaxRecent:]...)
+		// Keep the newest; the dropped ones are remembered by their latest time.
+		slices.SortStableFunc(r.Recent, func(a, b string) int { return recentTime(a).Compare(recentTime(b)) })
+		drop := len(r.Recent) - MaxRecent
+		for _, x := range r.Recent[:drop] {
+			if dt := recentTime(x); dt.After(r.SeenThrough) {
+				r.SeenThrough = dt
+			}
+		}
+		r.Recent = append(r.Recent[:0], r.Recent[drop:]...)
 	}
 	if !t.IsZero() && (r.FirstSeen.IsZero() || t.Before(r.FirstSeen)) {
 		r.FirstSeen = t

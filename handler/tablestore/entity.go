@@ -48,6 +48,7 @@ const (
 	pFinding        = "Finding"
 	pWindowEnd      = "WindowEnd"
 	pHealth         = "Health"
+	pSeenThrough    = "SeenThrough"
 	pEntities       = "Entities"
 	pHunt           = "Hunt"
 )
@@ -73,6 +74,7 @@ func recordEntity(pk string, rec *hunt.Record) (entity, error) {
 	putTime(e, pLastSeen, rec.LastSeen)
 	putInt(e, pOccurrences, rec.Occurrences)
 	putTime(e, pNotifiedAt, rec.NotifiedAt)
+	putTime(e, pSeenThrough, rec.SeenThrough)
 	putString(e, pChannel, rec.Message.Channel)
 	putString(e, pTS, rec.Message.TS)
 	putTime(e, pClaimedUntil, rec.ClaimedUntil)
@@ -176,6 +178,7 @@ func decodeRecord(e entity) (*hunt.Record, error) {
 	rec.FirstSeen = t(pFirstSeen)
 	rec.LastSeen = t(pLastSeen)
 	rec.NotifiedAt = t(pNotifiedAt)
+	rec.SeenThrough = t(pSeenThrough)
 	rec.ClaimedUntil = t(pClaimedUntil)
 	rec.Occurrences = n(pOccurrences)
 	rec.Attempts = n(pAttempts)

@@ -126,7 +126,7 @@ func sameRecord(t *testing.T, got, want *hunt.Record) {
 		t.Fatalf("record %.60q missing", want.Fingerprint)
 	}
 	times := func(r *hunt.Record) []*time.Time {
-		ts := []*time.Time{&r.FirstSeen, &r.LastSeen, &r.NotifiedAt, &r.ClaimedUntil}
+		ts := []*time.Time{&r.FirstSeen, &r.LastSeen, &r.NotifiedAt, &r.ClaimedUntil, &r.SeenThrough}
 		if r.Finding != nil {
 			ts = append(ts, &r.Finding.Time)
 		}
@@ -175,6 +175,7 @@ func testRoundTrip(t *testing.T, s hunt.Store) {
 	full.Attempts = 2
 	full.LastError = "slack: rate limited\nretry later"
 	full.Entities = map[string][]string{"Host": {"vm-1", "VM-ünï"}, "Account": {"alice@contoso.com"}}
+	full.SeenThrough = at(2)
 	full.Finding.Fields = append(full.Finding.Fields,
 		hunt.Field{Name: "Script", Type: "string", Text: "Get-Process | ? {$_.CPU -gt 10} # ünïcödé\t\"quoted\""},
 		hunt.Field{Name: "Hosts", Type: "dynamic", List: []string{"vm-1", "vm-2", ""}},
