@@ -173,8 +173,8 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 		if err != nil {
 			return nil, err
 		}
-		// The sample is a recording: run as of a minute after its last event.
-		asOf := latest.Add(time.Minute)
+		// The sample is a recording: run as of just after its last event has settled.
+		asOf := latest.Add(cfg.Settle + time.Minute)
 		now = func() time.Time { return asOf }
 		log.Info("no LOG_ANALYTICS_WORKSPACE_ID: local sample mode", "logs", local.logs, "asOf", asOf)
 		src = logs
@@ -209,7 +209,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger, local localP
 
 	return &app{log: log, hunt: h, runner: &hunt.Runner{
 		Log: log, Source: src, Store: store, Notifier: notifier, Now: now, Lease: tune.lease,
-		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, TTL: cfg.TTL, DryRun: dryRun,
+		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, Settle: cfg.Settle, TTL: cfg.TTL, DryRun: dryRun,
 		DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
 		Redact: logging.Redactor(cfg.Secrets()),
 	}}, nil

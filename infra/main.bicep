@@ -41,6 +41,9 @@ param huntLookback string = '24h'
 @description('Longest window after downtime (Go duration).')
 param huntMaxCatchup string = '168h'
 
+@description('The window ends this long before now, so late-arriving rows are in before a run is reported (Go duration).')
+param huntSettle string = '30m'
+
 @description('Sentinel hunting-query YAML file or bundled hunt name; empty: the bundled default hunt.')
 param huntFile string = ''
 
@@ -417,6 +420,7 @@ var appSettings = {
   HUNT_SCHEDULE: huntSchedule
   HUNT_LOOKBACK: huntLookback
   HUNT_MAX_CATCHUP: huntMaxCatchup
+  HUNT_SETTLE: huntSettle
   DEDUP_TABLE_CONNECTION: '' // shared keys are off; the table is reached with the identity
   DEDUP_TABLE_ENDPOINT: endsWith(tableEndpoint, '/') ? substring(tableEndpoint, 0, length(tableEndpoint) - 1) : tableEndpoint
   DEDUP_TABLE_NAME: dedupTableName

@@ -35,6 +35,7 @@ var Settings = []Setting{
 	{Name: "HUNT_SCHEDULE", Default: "0 0 * * * *", Help: "NCRONTAB schedule of the timer (six fields)", Host: true},
 	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run queries (Go duration)"},
 	{Name: "HUNT_MAX_CATCHUP", Default: "168h", Help: "longest window after downtime (Go duration)"},
+	{Name: "HUNT_SETTLE", Default: "30m", Help: "the window ends this long before now, so late-arriving rows (AzureActivity, Defender) are in before a run is reported; 0 = none (Go duration)"},
 	{Name: "DEDUP_TABLE_CONNECTION", Help: "Table Storage connection string (shared key, e.g. Azurite)", Secret: true},
 	{Name: "DEDUP_TABLE_ENDPOINT", Help: "Table Storage endpoint https://ACCOUNT.table.core.windows.net (managed identity)"},
 	{Name: "DEDUP_TABLE_NAME", Default: "HuntFindings", Help: "dedup table name"},
@@ -58,6 +59,7 @@ type Config struct {
 	HuntFile      string
 	Lookback      time.Duration
 	MaxCatchup    time.Duration
+	Settle        time.Duration
 	TableConn     string
 	TableEndpoint string
 	TableName     string
@@ -108,6 +110,7 @@ func Load(getenv func(string) string) (Config, error) {
 		HuntFile:      r.str("HUNT_FILE"),
 		Lookback:      r.duration("HUNT_LOOKBACK", false),
 		MaxCatchup:    r.duration("HUNT_MAX_CATCHUP", false),
+		Settle:        r.duration("HUNT_SETTLE", true),
 		TableConn:     r.str("DEDUP_TABLE_CONNECTION"),
 		TableEndpoint: r.url("DEDUP_TABLE_ENDPOINT", "https"),
 		TableName:     r.tableName("DEDUP_TABLE_NAME"),
@@ -126,6 +129,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if v := c.WorkspaceARM; v != "" && !workspaceARM.MatchString(v) {
 		r.fail("LOG_ANALYTICS_WORKSPACE_RESOURCE_ID", "expects /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>, got %q", v)
+	}
+	if c.Settle >= c.Lookback && c.Lookback > 0 {
+		r.fail("HUNT_SETTLE", "must be shorter than HUNT_LOOKBACK (%s), got %s", c.Lookback, c.Settle)
 	}
 	if c.MaxCatchup > 0 && c.Lookback > c.MaxCatchup {
 		r.fail("HUNT_MAX_CATCHUP", "must be at least HUNT_LOOKBACK (%s)", c.Lookback)

@@ -24,7 +24,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Lookback != 24*time.Hour || c.MaxCatchup != 168*time.Hour || c.TTL != 720*time.Hour || c.TableName != "HuntFindings" ||
 		c.LogsEndpoint != "https://api.loganalytics.io/v1" || c.SlackAPIURL != "https://slack.com/api/" || c.LogLevel != slog.LevelInfo ||
-		c.Digest != 10 || c.AlertAfter != 3 || c.Heartbeat || c.WorkspaceID != "" {
+		c.Digest != 10 || c.AlertAfter != 3 || c.Heartbeat || c.WorkspaceID != "" || c.Settle != 30*time.Minute {
 		t.Errorf("defaults %+v", c)
 	}
 }
@@ -46,6 +46,7 @@ func TestLoad(t *testing.T) {
 		{name: "bad duration names the setting", env: env("HUNT_LOOKBACK", "often"), wantErr: []string{"HUNT_LOOKBACK", `"often"`, "Go duration"}},
 		{name: "negative duration", env: env("HUNT_MAX_CATCHUP", "-1h"), wantErr: []string{"HUNT_MAX_CATCHUP", "positive"}},
 		{name: "zero lookback", env: env("HUNT_LOOKBACK", "0s"), wantErr: []string{"HUNT_LOOKBACK"}},
+		{name: "settle not shorter than lookback", env: env("HUNT_SETTLE", "24h"), wantErr: []string{"HUNT_SETTLE", "shorter than HUNT_LOOKBACK"}},
 		{name: "catch-up shorter than lookback", env: env("HUNT_LOOKBACK", "48h", "HUNT_MAX_CATCHUP", "24h"), wantErr: []string{"HUNT_MAX_CATCHUP", "at least HUNT_LOOKBACK"}},
 		{name: "every bad setting at once", env: env("HUNT_LOOKBACK", "x", "DEDUP_TTL", "y", "LOG_LEVEL", "loud"), wantErr: []string{"HUNT_LOOKBACK", "DEDUP_TTL", "LOG_LEVEL"}},
 		{name: "table name", env: env("DEDUP_TABLE_NAME", "bad-name"), wantErr: []string{"DEDUP_TABLE_NAME"}},

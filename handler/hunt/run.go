@@ -33,8 +33,14 @@ type Runner struct {
 	Notifier Notifier
 	Now      func() time.Time
 
-	Lookback        time.Duration       // each run queries at least this far back
-	MaxCatchup      time.Duration       // and never further back than this
+	Lookback   time.Duration // each run queries at least this far back
+	MaxCatchup time.Duration // and never further back than this
+	// Settle holds the window's end this far behind now, so that what happened just before a
+	// run is reported by a later run, once every table has caught up (AzureActivity and Defender
+	// rows arrive minutes late): a Run Command seen before its script's events would otherwise
+	// be reported twice, once without and once with its commands. Rows up to now stay visible
+	// to the query (its timespan ends at now).
+	Settle          time.Duration
 	TTL             time.Duration       // a fingerprint notified longer ago than this alerts again; 0: never
 	Lease           time.Duration       // how long a claim keeps other runs off a record; default 15m
 	MaxPosts        int                 // messages per run; the rest wait in the store for the next run; default 50
@@ -112,7 +118,7 @@ func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
 		r.finish(ctx, h, now, nil, &sum, err)
 		return sum, err
 	}
-	w := NextWindow(now, st.WindowEnd, r.Lookback, r.MaxCatchup)
+	w := NextWindow(now.Add(-r.Settle), st.WindowEnd, r.Lookback, r.MaxCatchup)
 	sum.Window = w
 	err = r.hunt(ctx, h, now, st, w, &sum)
 	return sum, r.finish(ctx, h, now, st, &sum, err)
@@ -120,7 +126,7 @@ func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
 
 // hunt does the work of a run whose state loaded.
 func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w Window, sum *Summary) error {
-	res, err := r.Source.Query(ctx, w.Declare(h.Query), Window{Start: w.Start.Add(-ClockSkew), End: w.End})
+	res, err := r.Source.Query(ctx, w.Declare(h.Query), Window{Start: w.Start.Add(-ClockSkew), End: now})
 	if err != nil {
 		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, err)
 	}

@@ -261,6 +261,24 @@ func TestRunWindow(t *testing.T) {
 	}
 }
 
+func TestRunSettle(t *testing.T) {
+	f := newFixture()
+	f.r.Settle = 30 * time.Minute
+	if _, err := f.run(t); err != nil {
+		t.Fatal(err)
+	}
+	end := f.now.Add(-30 * time.Minute)
+	if ts := f.src.timespans[0]; !ts.End.Equal(f.now) || !ts.Start.Equal(end.Add(-24*time.Hour-hunt.ClockSkew)) {
+		t.Errorf("timespan %v: want it to reach now, %v", ts, f.now)
+	}
+	if !strings.Contains(f.src.queries[0], "let HuntEnd = datetime("+end.Format(time.RFC3339)+");") {
+		t.Errorf("query %q: want HuntEnd %v", f.src.queries[0], end)
+	}
+	if got := f.store.status["h1"].WindowEnd; !got.Equal(end) {
+		t.Errorf("saved window end %v, want %v", got, end)
+	}
+}
+
 func TestNextWindow(t *testing.T) {
 	now := t0
 	for _, test := range []struct {
