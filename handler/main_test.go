@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +17,7 @@ import (
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 )
 
 // The end-to-end tests build the real binary and run it as the Functions host does: environment
@@ -123,34 +121,8 @@ func finding(minute int, corr, vm, fp string, cmds ...string) []any {
 type handlerProcess struct {
 	cmd      *exec.Cmd
 	url      string
-	out, err *syncBuffer
+	out, err *loopback.Buffer
 	done     chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // start runs the binary as the host does: host.json's arguments, the port in the environment.
@@ -162,8 +134,8 @@ func (w *world) start(t *testing.T, extraEnv ...string) *handlerProcess {
 // startArgs is start with more arguments after "serve" (flags such as --lease).
 func (w *world) startArgs(t *testing.T, args []string, extraEnv ...string) *handlerProcess {
 	t.Helper()
-	port := freePort(t)
-	p := &handlerProcess{url: "http://127.0.0.1:" + port, out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
+	port := loopback.Port(t)
+	p := &handlerProcess{url: "http://127.0.0.1:" + port, out: &loopback.Buffer{}, err: &loopback.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary(t), append([]string{"serve"}, args...)...)
 	p.cmd.Env = append(append(append([]string{}, w.env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port), extraEnv...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.err
@@ -349,7 +321,7 @@ func TestEndToEnd(t *testing.T) {
 
 func TestServeRefusesIncompleteSettings(t *testing.T) {
 	cmd := exec.Command(binary(t), "serve")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "FUNCTIONS_CUSTOMHANDLER_PORT=" + freePort(t), "HUNT_LOOKBACK=often", "SLACK_WEBHOOK_URL=https://hooks.example/services/T0/B0/verysecretvalue"}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "FUNCTIONS_CUSTOMHANDLER_PORT=" + loopback.Port(t), "HUNT_LOOKBACK=often", "SLACK_WEBHOOK_URL=https://hooks.example/services/T0/B0/verysecretvalue"}
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatal("serve started without settings")

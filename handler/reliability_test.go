@@ -23,6 +23,7 @@ import (
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
 )
 
@@ -982,7 +983,7 @@ func TestReliabilityStartup(t *testing.T) {
 	os.WriteFile(binaryFile, []byte("\x00\x01\xff\xfe{{{"), 0o600)
 	const webhookSecret = "https://hooks.slack.com/services/T0/B0/startupsecretvalue"
 	base := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "FUNCTIONS_CUSTOMHANDLER_PORT=" + freePort(t),
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "FUNCTIONS_CUSTOMHANDLER_PORT=" + loopback.Port(t),
 		"LOG_ANALYTICS_WORKSPACE_ID=11111111-2222-3333-4444-555555555555",
 		"DEDUP_TABLE_CONNECTION=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + azurite.Key + ";TableEndpoint=http://127.0.0.1:1/devstoreaccount1;",
 		"SLACK_WEBHOOK_URL=" + webhookSecret,

@@ -17,13 +17,14 @@ import (
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 )
 
 // Security checks of issue 5 (docs/reliability.md): no secret in any output, loopback only, TLS
 // verification never disabled and a timeout on every outbound call in production code.
 
 // closedPort is a loopback port nothing listens on.
-func closedPort(t *testing.T) string { return freePort(t) }
+func closedPort(t *testing.T) string { return loopback.Port(t) }
 
 // secretsOf lists every secret a world's handler knows, in the forms they could leak in.
 func secretsOf(w *world, webhook string) []string {

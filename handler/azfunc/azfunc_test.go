@@ -6,15 +6,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/azfunc"
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 )
 
 type hostReply struct {
@@ -91,7 +90,7 @@ func TestHandler(t *testing.T) {
 }
 
 func TestServeLoopbackOnlyAndShutdown(t *testing.T) {
-	ln := freePort(t)
+	ln := loopback.Port(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	release := make(chan struct{})
@@ -156,14 +155,4 @@ func waitReady(t *testing.T, url string) {
 		time.Sleep(10 * time.Millisecond) // polling a condition, not synchronising on time
 	}
 	t.Fatal("server never became ready")
-}
-
-// freePort finds a loopback port nobody listens on.
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 	"github.com/huntwatch/huntwatch/handler/loganalytics"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
 )
@@ -429,37 +430,8 @@ func (t trips) String() string {
 type proc struct {
 	cmd  *exec.Cmd
 	url  string
-	out  *lockedBuffer
+	out  *loopback.Buffer
 	done chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freePort(b testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 var pollClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -468,8 +440,8 @@ var pollClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transpo
 // from exec to that answer.
 func start(b testing.TB, bin string, env []string, args ...string) (*proc, time.Duration) {
 	b.Helper()
-	port := freePort(b)
-	p := &proc{url: "http://127.0.0.1:" + port, out: &lockedBuffer{}, done: make(chan struct{})}
+	port := loopback.Port(b)
+	p := &proc{url: "http://127.0.0.1:" + port, out: &loopback.Buffer{Max: 1 << 20}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(append([]string{}, env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

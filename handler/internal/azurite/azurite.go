@@ -6,7 +6,6 @@
 package azurite
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 )
 
 // Account and Key are Azurite's well-known development account; they are public.
@@ -41,7 +42,7 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
-	out  *lockedBuffer
+	out  *loopback.Buffer
 }
 
 // Start starts azurite-table on a free loopback port with a temporary data directory, waits
@@ -56,7 +57,7 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(s.Stop)
 	var lastErr error
 	for range 3 { // a port found free may be taken before Azurite binds it
-		port, err := freePort()
+		port, err := loopback.FreePort()
 		if err != nil {
 			t.Fatalf("azurite: find a free port: %v", err)
 		}
@@ -110,7 +111,7 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) start() error {
-	out := &lockedBuffer{}
+	out := &loopback.Buffer{Max: 64 << 10}
 	cmd := exec.Command(s.bin,
 		"--tableHost", "127.0.0.1",
 		"--tablePort", strconv.Itoa(s.port),
@@ -201,33 +202,4 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.b.Len() > 64<<10 {
-		return len(p), nil
-	}
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
