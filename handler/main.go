@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -317,9 +316,6 @@ func runOnce(ctx context.Context, args []string, getenv func(string) string, std
 		if _, err := os.Stat(*logs); err != nil {
 			return fmt.Errorf("local sample mode needs the logs folder %s (run from the repository root, or pass --logs): %w", *logs, err)
 		}
-	}
-	if err := os.MkdirAll(filepath.Dir(*state), 0o755); err != nil && cfg.TableConn == "" && cfg.TableEndpoint == "" {
-		return err
 	}
 	a, err := wire(ctx, cfg, log, localPaths{logs: *logs, schemas: *schemas, state: *state}, tuning{}, stdout, *dry)
 	if err != nil {
