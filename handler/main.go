@@ -289,7 +289,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		pastDue := inv.Timer.IsPastDue
 		sum, err := a.runner.Run(ctx, a.hunt)
 		a.log.Info("run", "summary", sum, "pastDue", pastDue, "ok", err == nil)
-		return logging.Redactor(cfg.Secrets())(sum.String()), err
+		return a.runner.Redact(sum.String()), err
 	}
 	return azfunc.Serve(ctx, log, getenv("FUNCTIONS_CUSTOMHANDLER_PORT"), azfunc.Handler(log, functionName, run), *grace)
 }
@@ -322,7 +322,7 @@ func runOnce(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	sum, err := a.runner.Run(ctx, a.hunt)
-	fmt.Fprintln(stdout, logging.Redactor(cfg.Secrets())(sum.String()))
+	fmt.Fprintln(stdout, a.runner.Redact(sum.String()))
 	return err
 }
 
