@@ -30,9 +30,34 @@ type Timer struct {
 	ScheduleStatus *ScheduleStatus
 }
 
-// ScheduleStatus is the timer monitor's record; Last is the zero time before the first run.
+// ScheduleStatus is the timer monitor's record as it stood when the invocation began: for a
+// scheduled tick, Next is the occurrence now running and Last the one before it (the zero time
+// before the first run).
 type ScheduleStatus struct {
 	Last, Next, LastUpdated Time
+}
+
+// Tick returns a stable identity of the scheduled tick this invocation belongs to, such as
+// "next=2026-11-01T13:00:00Z last=2026-11-01T12:00:00Z", or "" when it is unknown (no
+// ScheduleStatus, as when function.json turns useMonitor off, or a zero Next). Compare it for
+// equality only.
+//
+// The host retries a failed invocation (function.json's retry policy) with the same timer
+// payload, so a retry has the Tick of the run that failed, while the next tick has a new one: the
+// host moves the status on (Last to this tick, Next to the following occurrence) only once the
+// invocation is done, retries included. A host that died mid-tick never moved it, so the past-due
+// run it starts with has that tick's Tick too. Next alone is not enough: a run on start-up
+// (runOnStartup) has the same Next as the scheduled tick after it, but not the same Last.
+func (t Timer) Tick() string {
+	s := t.ScheduleStatus
+	if s == nil || s.Next.IsZero() {
+		return ""
+	}
+	last := "none"
+	if !s.Last.IsZero() {
+		last = s.Last.UTC().Format(time.RFC3339Nano)
+	}
+	return "next=" + s.Next.UTC().Format(time.RFC3339Nano) + " last=" + last
 }
 
 // Time decodes the host's timestamps, which may lack a zone offset ("0001-01-01T00:00:00").
@@ -84,12 +109,17 @@ func Handler(log *slog.Logger, function string, run RunFunc) http.Handler {
 		}
 		reply(w, http.StatusOK, []string{summary})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			reply(w, http.StatusNotFound, []string{"no function at " + r.URL.Path + "; this handler serves POST /" + function})
-			return
-		}
+	// ServeMux answers 405 by itself only when no pattern matches the request; the catch-all "/"
+	// below matches every path with every method, so the function's other methods get their own.
+	mux.HandleFunc("/"+function, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		reply(w, http.StatusMethodNotAllowed, []string{r.Method + " /" + function + ": the host invokes a function with POST"})
+	})
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, []string{"ready"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusNotFound, []string{"no function at " + r.URL.Path + "; this handler serves POST /" + function})
 	})
 	return mux
 }

@@ -34,10 +34,17 @@ func TestHandler(t *testing.T) {
 		fail                     error
 		status                   int
 		logs                     string
+		allow                    string // the Allow header wanted
 		check                    func(t *testing.T)
 	}{
 		{name: "readiness", method: "GET", path: "/", status: 200, logs: "ready"},
-		{name: "unknown path", method: "POST", path: "/api/function", body: "{}", status: 404},
+		{name: "readiness, any method", method: "POST", path: "/", status: 200, logs: "ready"},
+		{name: "unknown path", method: "POST", path: "/api/function", body: "{}", status: 404, logs: "no function at /api/function"},
+		{name: "unknown path, GET", method: "GET", path: "/functions", status: 404},
+		{name: "function path with a slash", method: "POST", path: "/function/", status: 404},
+		{name: "GET the function", method: "GET", path: "/function", status: 405, allow: "POST", logs: "GET /function: the host invokes a function with POST"},
+		{name: "PUT the function", method: "PUT", path: "/function", body: "{}", status: 405, allow: "POST"},
+		{name: "HEAD the function", method: "HEAD", path: "/function", status: 405, allow: "POST"},
 		{name: "timer", method: "POST", path: "/function", status: 200, logs: "2 new",
 			body: `{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-11-01T11:00:00.0000000+00:00","Next":"2026-11-01T13:00:00+00:00","LastUpdated":"2026-11-01T12:00:00+00:00"},"IsPastDue":true}},"Metadata":{"sys":{"MethodName":"function"}}}`,
 			check: func(t *testing.T) {
@@ -74,6 +81,9 @@ func TestHandler(t *testing.T) {
 			}
 			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 				t.Errorf("content type %q", ct)
+			}
+			if allow := rec.Header().Get("Allow"); allow != test.allow {
+				t.Errorf("Allow %q, want %q", allow, test.allow)
 			}
 			var reply hostReply
 			if err := json.Unmarshal(rec.Body.Bytes(), &reply); err != nil || reply.Outputs == nil {
@@ -155,4 +165,79 @@ func waitReady(t *testing.T, url string) {
 		time.Sleep(10 * time.Millisecond) // polling a condition, not synchronising on time
 	}
 	t.Fatal("server never became ready")
+}
+
+func TestTick(t *testing.T) {
+	at := func(s string) azfunc.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return azfunc.Time{Time: v}
+	}
+	for _, test := range []struct {
+		name  string
+		timer azfunc.Timer
+		want  string
+	}{
+		{"no schedule status", azfunc.Timer{IsPastDue: true}, ""},
+		{"zero status", azfunc.Timer{ScheduleStatus: &azfunc.ScheduleStatus{}}, ""},
+		{"Last but no Next", azfunc.Timer{ScheduleStatus: &azfunc.ScheduleStatus{Last: at("2026-11-01T12:00:00Z")}}, ""},
+		{"first run", azfunc.Timer{ScheduleStatus: &azfunc.ScheduleStatus{Next: at("2026-11-01T13:00:00Z")}},
+			"next=2026-11-01T13:00:00Z last=none"},
+		{"a tick", azfunc.Timer{ScheduleStatus: &azfunc.ScheduleStatus{Last: at("2026-11-01T12:00:00Z"), Next: at("2026-11-01T13:00:00Z"), LastUpdated: at("2026-11-01T12:00:01Z")}},
+			"next=2026-11-01T13:00:00Z last=2026-11-01T12:00:00Z"},
+		{"offsets become UTC", azfunc.Timer{ScheduleStatus: &azfunc.ScheduleStatus{Last: at("2026-11-01T14:00:00+02:00"), Next: at("2026-11-01T15:00:00+02:00")}},
+			"next=2026-11-01T13:00:00Z last=2026-11-01T12:00:00Z"},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			if got := test.timer.Tick(); got != test.want {
+				t.Errorf("Tick() = %q, want %q", got, test.want)
+			}
+		})
+	}
+}
+
+// TestTickTellsRetriesFromTicks decodes payloads as the host sends them: a retry repeats the
+// timer payload of the run that failed; the next tick carries the status the host moved on.
+func TestTickTellsRetriesFromTicks(t *testing.T) {
+	var got azfunc.Invocation
+	h := azfunc.Handler(slog.New(slog.DiscardHandler), "function", func(_ context.Context, inv azfunc.Invocation) (string, error) {
+		got = inv
+		return "", nil
+	})
+	tick := func(body string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/function", strings.NewReader(body)))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		return got.Timer.Tick()
+	}
+	const (
+		first    = `{"Data":{"timer":{"ScheduleStatus":{"Last":"0001-01-01T00:00:00","Next":"2026-11-01T12:00:00+00:00","LastUpdated":"0001-01-01T00:00:00"},"IsPastDue":false}}}`
+		run      = `{"Data":{"timer":{"ScheduleStatus":{"Last":"2026-11-01T12:00:00.0000000+00:00","Next":"2026-11-01T13:00:00+00:00","LastUpdated":"2026-11-01T12:00:00+00:00"},"IsPastDue":false}}}`
+		next     = `{"Data":{"timer":{"ScheduleStatus":{"Last":"2026-11-01T13:00:00.0000000+00:00","Next":"2026-11-01T14:00:00+00:00","LastUpdated":"2026-11-01T13:00:00+00:00"},"IsPastDue":false}}}`
+		asString = `{"Data":{"timer":"{\"ScheduleStatus\":{\"Last\":\"2026-11-01T12:00:00\",\"Next\":\"2026-11-01T13:00:00\"},\"IsPastDue\":false}"}}`
+		// A run on start-up at 12:20 gets run's status; after it the host keeps Next (13:00) and
+		// sets Last to 12:20, so the scheduled tick at 13:00 shares Next with it but not Last.
+		afterStartup = `{"Data":{"timer":{"ScheduleStatus":{"Last":"2026-11-01T12:20:00+00:00","Next":"2026-11-01T13:00:00+00:00","LastUpdated":"2026-11-01T12:20:00+00:00"},"IsPastDue":false}}}`
+	)
+	firstTick, runTick, retryTick, nextTick := tick(first), tick(run), tick(run), tick(next)
+	if runTick == "" || runTick != retryTick {
+		t.Errorf("a retry has Tick %q, the run it retries %q; want the same, not empty", retryTick, runTick)
+	}
+	if nextTick == "" || nextTick == runTick || firstTick == "" || firstTick == runTick {
+		t.Errorf("ticks %q, %q, %q; want three different ones", firstTick, runTick, nextTick)
+	}
+	if s := tick(asString); s != runTick {
+		t.Errorf("the same status without offsets, as a JSON string: Tick %q, want %q", s, runTick)
+	}
+	if s := tick(afterStartup); s == runTick {
+		t.Errorf("the tick after a run on start-up shares Next with it; Tick %q must still differ", s)
+	}
+	if s := tick(`{}`); s != "" {
+		t.Errorf("no timer data: Tick %q, want \"\"", s)
+	}
 }

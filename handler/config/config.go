@@ -32,7 +32,7 @@ var Settings = []Setting{
 	{Name: "LOG_ANALYTICS_ENDPOINT", Default: "https://api.loganalytics.io/v1", Help: "Log Analytics query API base URL (sovereign clouds, tests)"},
 	{Name: "LOG_ANALYTICS_WORKSPACE_RESOURCE_ID", Help: "the workspace's ARM resource id, for \"View in Log Analytics\" links in messages; absent: no link"},
 	{Name: "HUNT_FILE", Help: "a Sentinel hunting-query YAML file, or the name of a bundled hunt; absent: the bundled default hunt"},
-	{Name: "HUNT_SCHEDULE", Default: "0 0 * * * *", Help: "NCRONTAB schedule of the timer (six fields)", Host: true},
+	{Name: "HUNT_SCHEDULE", Default: "0 0 * * * *", Help: "NCRONTAB schedule of the timer, six fields: seconds minutes hours day-of-month month day-of-week", Host: true},
 	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run queries (Go duration)"},
 	{Name: "HUNT_MAX_CATCHUP", Default: "168h", Help: "longest window after downtime (Go duration)"},
 	{Name: "HUNT_SETTLE", Default: "30m", Help: "the window ends this long before now, so late-arriving rows (AzureActivity, Defender) are in before a run is reported; 0 = none (Go duration)"},
@@ -57,6 +57,7 @@ type Config struct {
 	LogsEndpoint  string
 	WorkspaceARM  string
 	HuntFile      string
+	Schedule      string // the timer's NCRONTAB; the host reads it, huntwatch only checks it
 	Lookback      time.Duration
 	MaxCatchup    time.Duration
 	Settle        time.Duration
@@ -108,6 +109,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogsEndpoint:  r.url("LOG_ANALYTICS_ENDPOINT", "https"),
 		WorkspaceARM:  r.str("LOG_ANALYTICS_WORKSPACE_RESOURCE_ID"),
 		HuntFile:      r.str("HUNT_FILE"),
+		Schedule:      r.schedule("HUNT_SCHEDULE"),
 		Lookback:      r.duration("HUNT_LOOKBACK", false),
 		MaxCatchup:    r.duration("HUNT_MAX_CATCHUP", false),
 		Settle:        r.duration("HUNT_SETTLE", true),
@@ -182,6 +184,18 @@ func (r *reader) duration(name string, zeroOK bool) time.Duration {
 		r.fail(name, "must be positive, got %q", v)
 	}
 	return d
+}
+
+// schedule checks the value as the host will see it: untrimmed, since the host splits on spaces only.
+func (r *reader) schedule(name string) string {
+	v := r.getenv(name)
+	if strings.TrimSpace(v) == "" {
+		return defaultOf(name)
+	}
+	if err := checkSchedule(v); err != nil {
+		r.fail(name, "%q: %v", v, err)
+	}
+	return strings.TrimSpace(v)
 }
 
 func (r *reader) count(name string, lo, hi int) int {

@@ -1,6 +1,7 @@
 // Package logging builds huntwatch's logger: JSON lines, Information and below to stdout and
 // errors to stderr (the Functions host records them at those levels), with every known secret
-// value replaced by [REDACTED] wherever it appears, in messages, attributes and errors alike.
+// value replaced by [REDACTED] wherever it appears, in messages, attributes and errors alike, and
+// durations written as Go prints them ("20s"), not as integers of nanoseconds.
 package logging
 
 import (
@@ -12,13 +13,22 @@ import (
 
 // New returns a logger at level writing to out and errOut, redacting secrets.
 func New(out, errOut io.Writer, level slog.Level, secrets []string) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDuration}
 	return slog.New(&handler{
 		out:     slog.NewJSONHandler(out, opts),
 		err:     slog.NewJSONHandler(errOut, opts),
 		redact:  Redactor(secrets),
 		minimum: level,
 	})
+}
+
+// readableDuration writes a time.Duration as Go prints it ("20s", "1m30s") instead of the JSON
+// handler's integer of nanoseconds. The JSON handler calls it for attributes inside groups too.
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 // Redactor returns a function that replaces each non-empty secret in s by [REDACTED].
