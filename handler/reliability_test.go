@@ -634,17 +634,20 @@ func TestReliabilitySlack(t *testing.T) {
 	})
 }
 
-// useWebhook points the rig's handler at an incoming webhook (over TLS: the setting must be https).
-func useWebhook(t *testing.T, r *rig) {
+// useWebhook points the rig's handler at an incoming webhook.
+func useWebhook(t *testing.T, r *rig) { r.w.useWebhook(t) }
+
+// useWebhook points the world's handler at an incoming webhook (over TLS: the setting must be https).
+func (w *world) useWebhook(t *testing.T) {
 	t.Helper()
-	r.w.slack = fakeslack.New(t, fakeslack.WithTLS())
+	w.slack = fakeslack.New(t, fakeslack.WithTLS())
 	var env []string
-	for _, kv := range r.w.env {
+	for _, kv := range w.env {
 		if !strings.HasPrefix(kv, "SLACK_") {
 			env = append(env, kv)
 		}
 	}
-	r.w.env = append(env, "SLACK_WEBHOOK_URL="+r.w.slack.WebhookURL())
+	w.env = append(env, "SLACK_WEBHOOK_URL="+w.slack.WebhookURL())
 }
 
 func TestReliabilityProcess(t *testing.T) {

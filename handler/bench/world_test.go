@@ -302,7 +302,7 @@ type nopNotifier struct {
 	seq int
 }
 
-func (n *nopNotifier) Notify(context.Context, *hunt.Hunt, *hunt.Finding) (hunt.MessageRef, error) {
+func (n *nopNotifier) Notify(context.Context, *hunt.Hunt, *hunt.Record, []*hunt.Finding) (hunt.MessageRef, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.seq++

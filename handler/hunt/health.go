@@ -15,6 +15,13 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 	if r.DryRun {
 		return runErr
 	}
+	if runErr != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+		// Interrupted, not failed: the window stays, the health is untouched, and what was
+		// pending waits for the next run.
+		sum.Interrupted = true
+		r.Log.Warn("run interrupted", "hunt", h.ID, "err", runErr)
+		return runErr
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var status Status
@@ -48,11 +55,15 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 		return err == nil
 	}
 	if runErr != nil {
-		hl.Today.Failed++
-		if hl.Failures == 0 {
-			hl.FailingSince = now
+		// A retry of a failed tick (the host's retry policy) is the same failure again.
+		if sum.tick == "" || sum.tick != hl.FailedTick {
+			hl.Today.Failed++
+			if hl.Failures == 0 {
+				hl.FailingSince = now
+			}
+			hl.Failures++
 		}
-		hl.Failures++
+		hl.FailedTick = sum.tick
 		hl.LastError = clip(r.redact(runErr.Error()))
 		if r.AlertAfter > 0 && hl.Failures >= r.AlertAfter && !hl.Alerted {
 			hl.Alerted = alert(AlertFailing)
@@ -64,6 +75,7 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 		if !hl.Alerted {
 			hl.Failures, hl.FailingSince, hl.LastError = 0, time.Time{}, ""
 		}
+		hl.FailedTick = ""
 		status.WindowEnd = sum.Window.End
 		if r.Heartbeat && now.Hour() >= r.HeartbeatHour && hl.LastHeartbeat != day && alert(AlertHeartbeat) {
 			hl.LastHeartbeat = day

@@ -50,7 +50,10 @@ type Runner struct {
 	Heartbeat       bool                // post a daily heartbeat with the day's counts
 	HeartbeatHour   int                 // at the first successful run at or after this UTC hour
 	Redact          func(string) string // cleans error text kept in the store or posted in alerts
-	DryRun          bool                // query and notify, but write nothing to the store
+	// Grace is how long a message already being sent may finish once the run is cancelled
+	// (Ctrl-C, SIGTERM): cancelling stops new posts, and the one in flight is recorded. Default 10s.
+	Grace  time.Duration
+	DryRun bool // query and notify, but write nothing to the store
 
 	mu     sync.Mutex
 	health *Health // last health this process knew, for runs that cannot reach the store
@@ -74,13 +77,22 @@ type Summary struct {
 	Failed       int
 	Pending      int // records left pending for a later run
 	Duration     time.Duration
+	// Interrupted is set when the run was cancelled (Ctrl-C, SIGTERM, the host going away):
+	// it did not fail, and it does not count towards the failure alert.
+	Interrupted bool
+
+	tick string // the schedule's tick the run belongs to, if known
 }
 
 // LogValue makes a Summary one structured log record.
 func (s Summary) LogValue() slog.Value {
+	window := "none"
+	if !s.Window.End.IsZero() {
+		window = s.Window.String()
+	}
 	return slog.GroupValue(
 		slog.String("hunt", s.Hunt),
-		slog.String("window", s.Window.String()),
+		slog.String("window", window),
 		slog.Int("rows", s.Rows),
 		slog.Int("fingerprints", s.Fingerprints),
 		slog.Int("new", s.New),
@@ -96,15 +108,26 @@ func (s Summary) LogValue() slog.Value {
 }
 
 func (s Summary) String() string {
+	if s.Window.End.IsZero() {
+		// The run failed before it had a window (its state could not be read).
+		return fmt.Sprintf("hunt %q: no window (%s)", s.Hunt, s.Duration.Round(time.Millisecond))
+	}
 	return fmt.Sprintf("hunt %q window %s: %d rows, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest), %d failed, %d pending (%s)",
 		s.Hunt, s.Window, s.Rows, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
 }
 
 // Run runs hunt h once. It returns an error when anything kept the run from completing: then the
 // window does not advance, and whatever is pending is left for the next run.
-func (r *Runner) Run(ctx context.Context, h *Hunt) (sum Summary, err error) {
+func (r *Runner) Run(ctx context.Context, h *Hunt) (Summary, error) {
+	return r.RunTick(ctx, h, "")
+}
+
+// RunTick is Run for one tick of a schedule: tick names the tick (see azfunc.Timer.Tick), so that
+// the host's retries of a failed tick count as one failure for the failure alert, not one each.
+// An empty tick is a tick of its own.
+func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary, err error) {
 	now, started := r.Now().UTC(), time.Now()
-	sum = Summary{Hunt: h.Name}
+	sum = Summary{Hunt: h.Name, tick: tick}
 	defer func() { sum.Duration = time.Since(started) }()
 
 	if err := r.flushCarry(ctx, h); err != nil {
@@ -155,9 +178,9 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 	}
 	var errs []error
 	if p.digest {
-		errs = append(errs, r.postDigest(ctx, h, p.claimed, sum))
+		errs = append(errs, r.postDigest(ctx, h, p, sum))
 	} else {
-		errs = append(errs, r.post(ctx, h, p.claimed, sum))
+		errs = append(errs, r.post(ctx, h, p, sum))
 	}
 	errs = append(errs, r.tellRepeats(ctx, h, p.repeats, r.maxPosts()-sum.Posted-sum.Failed, sum))
 	for _, rec := range final {
@@ -176,6 +199,9 @@ type plan struct {
 	writes  []*Record // to store before posting
 	repeats []repeat  // notified fingerprints seen again
 	digest  bool      // post the claimed records as one digest
+	// more holds, for a record to post, its occurrences in this run other than the one its
+	// message shows: they are told with it (as thread replies, or in the message itself).
+	more map[*Record][]*Finding
 }
 
 // repeat is a delivered record and its occurrences not yet told.
@@ -212,7 +238,7 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 	}
 	sum.Fingerprints = len(order)
 
-	p := &plan{}
+	p := &plan{more: map[*Record][]*Finding{}}
 	var candidates []*Record // records that need a message, in order
 	free := func(rec *Record) bool { return !rec.ClaimedUntil.After(now) }
 	touched := make(map[string]bool)
@@ -222,6 +248,7 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 		if old == nil {
 			rec := &Record{Fingerprint: fp, State: Pending, Finding: group[0]}
 			countNew(h, rec, group)
+			p.more[rec] = others(rec.Finding, group)
 			candidates = append(candidates, rec)
 			sum.New++
 			continue
@@ -237,12 +264,14 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 			if rec.Finding == nil {
 				rec.Finding = group[0]
 			}
+			p.more[rec] = others(rec.Finding, group)
 			candidates = append(candidates, rec)
 			sum.Retried++
 		case len(fresh) > 0 && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
 			countNew(h, rec, group)
 			// Alerting again starts afresh: what Load may have left out is not needed.
 			rec.State, rec.Finding, rec.Message, rec.Sparse = Pending, fresh[0], MessageRef{}, false
+			p.more[rec] = fresh[1:]
 			candidates = append(candidates, rec)
 			sum.New++
 		case len(fresh) > 0:
@@ -297,6 +326,17 @@ func unseen(rec *Record, group []*Finding) []*Finding {
 	return fresh
 }
 
+// others returns the group's occurrences other than shown's, one finding per occurrence.
+func others(shown *Finding, group []*Finding) []*Finding {
+	var out []*Finding
+	for _, f := range group {
+		if f.Occurrence != shown.Occurrence && !slices.ContainsFunc(out, func(x *Finding) bool { return x.Occurrence == f.Occurrence }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // countNew counts the group's occurrences the record has not seen.
 func countNew(h *Hunt, rec *Record, group []*Finding) {
 	for _, f := range unseen(rec, group) {
@@ -305,7 +345,9 @@ func countNew(h *Hunt, rec *Record, group []*Finding) {
 }
 
 // post delivers the claimed records in order and records each result as soon as it is known.
-func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summary) error {
+// A record's further occurrences in this run follow its message as repeats.
+func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error {
+	claimed := p.claimed
 	var errs []error
 	var release []*Record
 	for i, rec := range claimed {
@@ -314,7 +356,9 @@ func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summ
 			release = append(release, claimed[i:]...)
 			break
 		}
-		ref, err := r.Notifier.Notify(ctx, h, rec.Finding)
+		sctx, done := r.sending(ctx)
+		ref, err := r.Notifier.Notify(sctx, h, rec, p.more[rec])
+		done()
 		if err != nil {
 			sum.Failed++
 			r.failed(h, rec, err)
@@ -328,28 +372,60 @@ func (r *Runner) post(ctx context.Context, h *Hunt, claimed []*Record, sum *Summ
 		}
 		sum.Posted++
 		delivered(rec, ref, r.Now())
-		if r.DryRun {
-			continue
+		if !r.DryRun {
+			if err := r.record(context.WithoutCancel(ctx), h, rec); err != nil {
+				errs = append(errs, err)
+				r.keep(h, rec)
+				// The store takes no writes: every further post would widen the window for repeats.
+				release = append(release, claimed[i+1:]...)
+				break
+			}
 		}
-		if err := r.record(context.WithoutCancel(ctx), h, rec); err != nil {
-			errs = append(errs, err)
-			r.keep(h, rec)
-			// The store takes no writes: every further post would widen the window for repeats.
-			release = append(release, claimed[i+1:]...)
-			break
+		// The record counts the further occurrences already, and its message's summary names
+		// them: if a reply fails, nothing is told twice and the summary still tells it.
+		if more := p.more[rec]; len(more) > 0 && ctx.Err() == nil {
+			sctx, done := r.sending(ctx)
+			err := r.Notifier.Repeat(sctx, h, rec, more)
+			done()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("tell further occurrences of fingerprint %s: %w", rec.Fingerprint, err))
+				if errors.Is(err, ErrUnavailable) {
+					release = append(release, claimed[i+1:]...)
+					break
+				}
+				continue
+			}
+			sum.Repeats += len(more)
 		}
 	}
 	errs = append(errs, r.release(ctx, h, release))
 	return errors.Join(errs...)
 }
 
-// postDigest delivers the claimed records as one digest message.
-func (r *Runner) postDigest(ctx context.Context, h *Hunt, claimed []*Record, sum *Summary) error {
-	fs := make([]*Finding, len(claimed))
-	for i, rec := range claimed {
-		fs[i] = rec.Finding
+// sending returns the context of a notifier call that has begun. Cancelling ctx stops new posts,
+// not one in flight, which Slack may already have accepted: that call gets Grace more to finish,
+// so that its delivery is recorded instead of posted again by the next run.
+func (r *Runner) sending(ctx context.Context) (context.Context, context.CancelFunc) {
+	grace := r.Grace
+	if grace <= 0 {
+		grace = 10 * time.Second
 	}
-	ref, err := r.Notifier.Digest(ctx, h, fs)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return sctx, func() { stop(); cancel() }
+}
+
+// postDigest delivers the claimed records, every occurrence of each, as one digest message.
+func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary) error {
+	claimed := p.claimed
+	fs := make([]*Finding, 0, len(claimed))
+	for _, rec := range claimed {
+		fs = append(fs, rec.Finding)
+		fs = append(fs, p.more[rec]...)
+	}
+	sctx, done := r.sending(ctx)
+	ref, err := r.Notifier.Digest(sctx, h, fs)
+	done()
 	if err != nil {
 		sum.Failed += len(claimed)
 		for _, rec := range claimed {
@@ -413,7 +489,10 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 		for _, f := range fresh {
 			rec.count(h, f)
 		}
-		if err := r.Notifier.Repeat(ctx, h, rec, fresh); err != nil {
+		sctx, done := r.sending(ctx)
+		err := r.Notifier.Repeat(sctx, h, rec, fresh)
+		done()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("tell repeat of fingerprint %s: %w", rec.Fingerprint, err))
 			if errors.Is(err, ErrUnavailable) {
 				break

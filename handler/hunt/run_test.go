@@ -152,7 +152,8 @@ func (n *recorder) Alert(_ context.Context, _ *hunt.Hunt, a hunt.Alert) error {
 	return nil
 }
 
-func (n *recorder) Notify(_ context.Context, _ *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
+func (n *recorder) Notify(ctx context.Context, _ *hunt.Hunt, rec *hunt.Record, _ []*hunt.Finding) (hunt.MessageRef, error) {
+	f := rec.Finding
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.calls++
@@ -163,6 +164,10 @@ func (n *recorder) Notify(_ context.Context, _ *hunt.Hunt, f *hunt.Finding) (hun
 		if err := n.fail(f); err != nil {
 			return hunt.MessageRef{}, err
 		}
+	}
+	// As a real notifier's HTTP call would, give up when the context ends before the answer.
+	if err := ctx.Err(); err != nil {
+		return hunt.MessageRef{}, err
 	}
 	n.sent = append(n.sent, f.Fingerprint)
 	return hunt.MessageRef{Channel: "C1", TS: fmt.Sprint(len(n.sent))}, nil
@@ -467,3 +472,129 @@ func TestRunCancelledReleasesClaims(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestRunTellsEveryOccurrenceOfANewFingerprint(t *testing.T) {
+	// One script (A) run by two callers in one window: the message shows the first, the second
+	// is told as a repeat under it in the same run, and the record counts both.
+	f := newFixture(row(0, "c1", "alice", "A"), row(5, "c2", "bob", "A"))
+	sum, err := f.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(f.note.sent, f.note.repeats), "[A] [A:c2]"; got != want {
+		t.Errorf("sent and repeats %s, want %s", got, want)
+	}
+	if sum.Posted != 1 || sum.Repeats != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	a, _ := f.store.Get(context.Background(), "h1", "A")
+	if a.Occurrences != 2 || fmt.Sprint(a.Entities["Account"]) != "[alice bob]" {
+		t.Errorf("record A = %+v", a)
+	}
+	// Nothing is told twice.
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.run(t); err != nil || len(f.note.sent) != 1 || len(f.note.repeats) != 1 {
+		t.Errorf("second run: err %v sent %v repeats %v", err, f.note.sent, f.note.repeats)
+	}
+}
+
+func TestRunRetriedPostTellsEveryOccurrence(t *testing.T) {
+	f := newFixture(row(0, "c1", "alice", "A"), row(5, "c2", "bob", "A"))
+	f.note.fail = func(*hunt.Finding) error { return errors.New("invalid_blocks") }
+	if _, err := f.run(t); err == nil || len(f.note.repeats) != 0 {
+		t.Fatalf("err %v repeats %v", err, f.note.repeats)
+	}
+	f.note.fail = nil
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(f.note.sent, f.note.repeats), "[A] [A:c2]"; got != want {
+		t.Errorf("sent and repeats %s, want %s", got, want)
+	}
+}
+
+func TestRunDigestListsEveryOccurrence(t *testing.T) {
+	f := newFixture(row(0, "c1", "alice", "A"), row(1, "c2", "bob", "A"), row(2, "c3", "carol", "B"))
+	f.r.DigestThreshold = 1
+	sum, err := f.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(f.note.digests); got != "[[A A B]]" {
+		t.Errorf("digests %s, want [[A A B]]: every occurrence listed", got)
+	}
+	if sum.Digest != 2 || len(f.note.repeats) != 0 {
+		t.Errorf("summary %+v repeats %v", sum, f.note.repeats)
+	}
+}
+
+func TestRunCancelledDuringPostRecordsIt(t *testing.T) {
+	// Ctrl-C while a message is being sent: that message completes and is recorded as delivered,
+	// so the next run does not post it again; no further message starts.
+	f := newFixture(row(0, "c1", "a", "A"), row(1, "c2", "b", "B"))
+	ctx, cancel := context.WithCancel(context.Background())
+	f.note.fail = func(*hunt.Finding) error { cancel(); return nil }
+	sum, err := f.r.Run(ctx, testHunt)
+	if !errors.Is(err, context.Canceled) || fmt.Sprint(f.note.sent) != "[A]" || !sum.Interrupted {
+		t.Fatalf("err %v sent %v summary %+v", err, f.note.sent, sum)
+	}
+	f.note.fail = nil
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.run(t); err != nil || fmt.Sprint(f.note.sent) != "[A B]" {
+		t.Errorf("next run: err %v sent %v, want [A B]", err, f.note.sent)
+	}
+}
+
+func TestRunInterruptedIsNotAFailure(t *testing.T) {
+	f := newFixture(row(0, "c1", "a", "A"))
+	f.r.AlertAfter = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := f.r.Run(ctx, testHunt); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if len(f.note.alerts) != 0 || f.store.status["h1"].Health.Failures != 0 {
+		t.Errorf("an interrupted run counted as failed: alerts %v health %+v", f.note.alerts, f.store.status["h1"].Health)
+	}
+}
+
+func TestRunTickRetriesCountOnce(t *testing.T) {
+	f := newFixture()
+	f.src.err = errors.New("503")
+	f.r.AlertAfter = 3
+	tick := func(name string) {
+		t.Helper()
+		if _, err := f.r.RunTick(context.Background(), testHunt, name); err == nil {
+			t.Fatal("want the run to fail")
+		}
+	}
+	// One tick and its three retries by the host: one failure, no alert.
+	for range 4 {
+		tick("t1")
+	}
+	if h := f.store.status["h1"].Health; h.Failures != 1 || len(f.note.alerts) != 0 {
+		t.Fatalf("after one tick and 3 retries: failures %d alerts %v", h.Failures, f.note.alerts)
+	}
+	tick("t2")
+	tick("t3")
+	if fmt.Sprint(f.note.alerts) != "[failing]" {
+		t.Errorf("after three failed ticks: alerts %v", f.note.alerts)
+	}
+	// A retry that succeeds clears it.
+	f.src.err = nil
+	if _, err := f.r.RunTick(context.Background(), testHunt, "t3"); err != nil {
+		t.Fatal(err)
+	}
+	if h := f.store.status["h1"].Health; h.Failures != 0 || fmt.Sprint(f.note.alerts) != "[failing recovered]" {
+		t.Errorf("after a successful retry: health %+v alerts %v", h, f.note.alerts)
+	}
+}
+
+func TestSummaryOfARunWithoutWindow(t *testing.T) {
+	// A run whose state could not be read has no window: it must not print the zero time.
+	sum := hunt.Summary{Hunt: "h"}
+	if s := sum.String(); strings.Contains(s, "0001-01-01") || !strings.Contains(s, "no window") {
+		t.Errorf("summary %q", s)
+	}
+}

@@ -21,10 +21,14 @@ type Source interface {
 // An error wrapping ErrUnavailable means no message can get through now (bad credentials, unknown
 // channel, service down): the run stops posting. Any other error concerns that message only.
 type Notifier interface {
-	// Notify posts one message for a new fingerprint and returns where it went.
-	Notify(ctx context.Context, h *Hunt, f *Finding) (MessageRef, error)
+	// Notify posts one message for a new fingerprint, showing rec.Finding, and returns where it
+	// went. rec already counts every occurrence the run found (its summary names them all); more
+	// are the occurrences other than rec.Finding's. A notifier with threads tells those afterwards
+	// as replies (the Runner calls Repeat); one without threads lists them in this message.
+	Notify(ctx context.Context, h *Hunt, rec *Record, more []*Finding) (MessageRef, error)
 	// Digest posts one message for many new fingerprints at once (a flood), with every finding
-	// attached, and returns where it went: later repeats of each finding thread under it.
+	// (every occurrence of each) attached, and returns where it went: later repeats of each
+	// finding thread under it.
 	Digest(ctx context.Context, h *Hunt, fs []*Finding) (MessageRef, error)
 	// Repeat tells of new occurrences of a notified fingerprint: one thread reply each under
 	// rec.Message, then the original message's summary updated from rec (which already counts
@@ -91,7 +95,8 @@ type Status struct {
 
 // Health counts failed runs, so an outage is announced once, and the day's work, for the heartbeat.
 type Health struct {
-	Failures      int       `json:"failures,omitempty"` // consecutive failed runs
+	Failures      int       `json:"failures,omitempty"`   // consecutive failed scheduled ticks (or runs)
+	FailedTick    string    `json:"failedTick,omitempty"` // the tick of the last failed run (see Runner.RunTick)
 	FailingSince  time.Time `json:"failingSince,omitzero"`
 	LastError     string    `json:"lastError,omitempty"`
 	Alerted       bool      `json:"alerted,omitempty"` // the failure message of this outage was posted

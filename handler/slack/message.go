@@ -52,6 +52,9 @@ type BuildOptions struct {
 	// Record, when set, adds its summary line (see Summary): how often and where the finding's
 	// fingerprint was seen. Set it when rebuilding a message to update it.
 	Record *hunt.Record
+	// Also lists further occurrences of the finding in the message itself, one line each: for a
+	// notifier without threads to tell them in.
+	Also []*hunt.Finding
 	// Inline is for digests that cannot carry the CSV (a webhook): they list as many findings as
 	// fit instead. Build ignores it.
 	Inline bool
@@ -88,6 +91,7 @@ func BuildWith(h *hunt.Hunt, f *hunt.Finding, o BuildOptions) Message {
 	b.facts()
 	b.portalLink()
 	b.logsLink(o.WorkspaceResourceID)
+	b.also(o.Also)
 	// The parts above are bounded; what is left goes to the other columns (a share) and then
 	// to the lists, which are cut to fit. The footer's size is known before it is placed.
 	footer, footerLen := b.footer()

@@ -188,14 +188,29 @@ func (n *Notifier) Check(ctx context.Context) error {
 	return nil
 }
 
-// Notify posts the finding. When Slack refuses the blocks (invalid_blocks, msg_too_long...),
-// it posts a short plain-text message instead, once.
-func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
+// Notify posts the message of rec.Finding; when the run found more occurrences, with rec's
+// summary line, and in webhook mode (no threads to reply in) with a line for each of more. When
+// Slack refuses the blocks (invalid_blocks, msg_too_long...), it posts a short plain-text message
+// instead, once.
+func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, more []*hunt.Finding) (hunt.MessageRef, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	m := BuildWith(h, f, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID})
+	f := rec.Finding
+	m := BuildWith(h, f, n.newOptions(rec, more))
 	return n.postOrPlain(ctx, outgoing{text: m.Text, blocks: m.Blocks}, func(code string) string { return Minimal(h, f, code) },
 		"fingerprint", fp(f))
+}
+
+// newOptions are the build options of a new fingerprint's message.
+func (n *Notifier) newOptions(rec *hunt.Record, more []*hunt.Finding) BuildOptions {
+	o := BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID}
+	if len(more) > 0 {
+		o.Record = rec
+		if n.api == nil {
+			o.Also = more
+		}
+	}
+	return o
 }
 
 func fp(f *hunt.Finding) string {

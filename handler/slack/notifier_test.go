@@ -79,7 +79,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func (s *setup) notify(t *testing.T) (hunt.MessageRef, error) {
 	t.Helper()
-	return s.n.Notify(context.Background(), runCommandHunt(), runCommandFinding(typicalCommands))
+	return s.n.Notify(context.Background(), runCommandHunt(), &hunt.Record{Finding: runCommandFinding(typicalCommands)}, nil)
 }
 
 var modes = []struct {
@@ -287,7 +287,7 @@ func TestContentRefused(t *testing.T) {
 				s.fs.RefuseIf(code, func(m fakeslack.Message) bool { return m.Blocks != nil })
 				h, f := runCommandHunt(), runCommandFinding(typicalCommands)
 				f.Fields[4].Text = "<!channel> *eve*"
-				if _, err := s.n.Notify(context.Background(), h, f); err != nil {
+				if _, err := s.n.Notify(context.Background(), h, &hunt.Record{Finding: f}, nil); err != nil {
 					t.Fatal(err)
 				}
 				msgs := s.fs.Messages()
@@ -333,7 +333,7 @@ func TestContentRefusedTwice(t *testing.T) {
 func TestHugeFinding(t *testing.T) {
 	s := newSetup(t, false, nil)
 	cmds := repeat(10000, func(int) string { return "Get-ChildItem -Recurse C:\\ & <!here>" })
-	if _, err := s.n.Notify(context.Background(), runCommandHunt(), runCommandFinding(cmds)); err != nil {
+	if _, err := s.n.Notify(context.Background(), runCommandHunt(), &hunt.Record{Finding: runCommandFinding(cmds)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if m := s.fs.Messages(); len(m) != 1 || m[0].Blocks == nil {
@@ -412,7 +412,7 @@ func TestCanceled(t *testing.T) {
 		return ctx.Err()
 	}
 	s.fs.FailNext(5, http.StatusInternalServerError)
-	_, err := s.n.Notify(ctx, runCommandHunt(), runCommandFinding(typicalCommands))
+	_, err := s.n.Notify(ctx, runCommandHunt(), &hunt.Record{Finding: runCommandFinding(typicalCommands)}, nil)
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, hunt.ErrUnavailable) {
 		t.Errorf("got %v, want context.Canceled and ErrUnavailable", err)
 	}

@@ -33,12 +33,17 @@ var _ hunt.Notifier = (*Printer)(nil)
 // NewPrinter returns a Printer writing to w.
 func NewPrinter(w io.Writer) *Printer { return &Printer{W: w} }
 
-// Notify writes the message and returns MessageRef{Channel: "stdout", TS: "<n>"}, n counting from 1.
-func (p *Printer) Notify(ctx context.Context, h *hunt.Hunt, f *hunt.Finding) (hunt.MessageRef, error) {
+// Notify writes the message as the bot would post it (further occurrences follow as replies, see
+// Repeat) and returns MessageRef{Channel: "stdout", TS: "<n>"}, n counting from 1.
+func (p *Printer) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, more []*hunt.Finding) (hunt.MessageRef, error) {
 	if err := ctx.Err(); err != nil {
 		return hunt.MessageRef{}, err
 	}
-	m := BuildWith(h, f, BuildOptions{WorkspaceResourceID: p.WorkspaceResourceID})
+	o := BuildOptions{WorkspaceResourceID: p.WorkspaceResourceID}
+	if len(more) > 0 {
+		o.Record = rec
+	}
+	m := BuildWith(h, rec.Finding, o)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++

@@ -17,7 +17,7 @@ func TestPrinter(t *testing.T) {
 	p := NewPrinter(&out)
 	h, f := hostileLongFinding()
 	for i, want := range []string{"1", "2"} {
-		ref, err := p.Notify(context.Background(), h, f)
+		ref, err := p.Notify(context.Background(), h, &hunt.Record{Finding: f}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestPrinter(t *testing.T) {
 func TestPrinterPayload(t *testing.T) {
 	var out bytes.Buffer
 	p := &Printer{W: &out, Payload: true}
-	if _, err := p.Notify(context.Background(), runCommandHunt(), runCommandFinding(typicalCommands)); err != nil {
+	if _, err := p.Notify(context.Background(), runCommandHunt(), &hunt.Record{Finding: runCommandFinding(typicalCommands)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, js, ok := strings.Cut(out.String(), "block-kit-builder):\n")
@@ -69,7 +69,7 @@ func TestPrinterCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	if _, err := NewPrinter(&out).Notify(ctx, runCommandHunt(), runCommandFinding(nil)); err == nil || out.Len() != 0 {
+	if _, err := NewPrinter(&out).Notify(ctx, runCommandHunt(), &hunt.Record{Finding: runCommandFinding(nil)}, nil); err == nil || out.Len() != 0 {
 		t.Errorf("got %v and %q, want an error and no output", err, out.String())
 	}
 }

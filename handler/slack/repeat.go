@@ -59,6 +59,32 @@ func BuildRepeat(h *hunt.Hunt, f *hunt.Finding) Message {
 	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: blocks}
 }
 
+// maxAlso bounds the further occurrences listed in one message.
+const maxAlso = 10
+
+// also lists further occurrences of the finding, one line each (time and entity values), for a
+// message that cannot have thread replies.
+func (b *builder) also(fs []*hunt.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	lines := []string{"*Also seen in this run* (" + count(len(fs)) + " more)"}
+	for i, f := range fs {
+		if i == maxAlso {
+			lines = append(lines, "… and "+count(len(fs)-maxAlso)+" more")
+			break
+		}
+		line := "• "
+		if !f.Time.IsZero() {
+			line += dateToken(f.Time) + " · "
+		}
+		line += strings.Join(entityFacts(b.h, f), " · ")
+		lines = append(lines, line)
+	}
+	text := cutEscaped(strings.Join(lines, "\n"), sectionBudget)
+	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
+}
+
 // entityFacts returns "*Label* `value`" for the first maxFacts non-empty entity columns of f,
 // labelled as in Build.
 func entityFacts(h *hunt.Hunt, f *hunt.Finding) []string {

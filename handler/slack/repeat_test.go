@@ -16,7 +16,7 @@ import (
 func notified(t *testing.T, s *setup) (*hunt.Record, []*hunt.Finding) {
 	t.Helper()
 	h, fs := runCommandHunt(), manyFindings(3)
-	ref, err := s.n.Notify(context.Background(), h, fs[0])
+	ref, err := s.n.Notify(context.Background(), h, &hunt.Record{Finding: fs[0]}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
