@@ -219,3 +219,23 @@ func TestRunManyOccurrencesAreToldOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestRunHealthIsPerHunt(t *testing.T) {
+	// While the store is down, the process remembers each hunt's failures apart: two failures of
+	// one hunt do not make the other hunt's first failure its third.
+	f := newFixture(row(0, "c1", "alice", "A"))
+	f.r.AlertAfter = 3
+	fs := &failingLoad{memStore: f.store, err: errors.New("connection refused")}
+	f.r.Store = fs
+	other := &hunt.Hunt{ID: "h2", Name: "Other hunt", Query: "T", Entities: testHunt.Entities}
+	f.run(t)
+	f.run(t)
+	f.r.Run(context.Background(), other)
+	if len(f.note.alerts) != 0 {
+		t.Fatalf("alerts %v after two failures of one hunt and one of another", f.note.alerts)
+	}
+	f.run(t)
+	if strings.Join(f.note.alerts, ",") != "failing" {
+		t.Errorf("alerts %v after three failures of one hunt", f.note.alerts)
+	}
+}

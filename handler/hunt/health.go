@@ -29,8 +29,8 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 		status = st.Status
 	}
 	hl := status.Health
-	if r.health != nil && (st == nil || r.health.Failures > hl.Failures) {
-		hl = *r.health
+	if known, ok := r.health[h.ID]; ok && (st == nil || known.Failures > hl.Failures) {
+		hl = known
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -82,8 +82,10 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 		}
 	}
 	status.Health = hl
-	remembered := hl
-	r.health = &remembered
+	if r.health == nil {
+		r.health = map[string]Health{}
+	}
+	r.health[h.ID] = hl
 	if st != nil {
 		if err := r.Store.SaveStatus(actx, h.ID, status); err != nil {
 			errs = append(errs, fmt.Errorf("save status of hunt %s: %w", h.ID, err))

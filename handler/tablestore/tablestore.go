@@ -7,7 +7,8 @@
 //
 // Layout: one partition per hunt (PartitionKey = the encoded hunt id), one row per fingerprint
 // (RowKey = the encoded fingerprint, see key), and one row "~window" holding the end of the
-// last successful window, so Load is a single partition listing: one request per 1,000 rows.
+// last successful window. Load lists the partition twice, one request per 1,000 rows: every row
+// without its bulky properties, then the pending rows whole.
 // The row's ETag is the record's Version. Put writes in entity group transactions of up to
 // 100 operations and reads the new ETags from the transaction's own response.
 //

@@ -1,0 +1,78 @@
+package hunt
+
+import (
+	"context"
+	"errors"
+)
+
+// Source runs a query: Log Analytics in Azure, the embedded KQL engine over a logs folder locally.
+// The query already declares its window (see Window.Declare); timespan is the wider range the
+// source must make visible to it, as Log Analytics' timespan parameter does.
+type Source interface {
+	Query(ctx context.Context, query string, timespan Window) (*Result, error)
+}
+
+// Notifier tells people about findings: Slack in Azure, the terminal locally.
+//
+// An error wrapping ErrUnavailable means no message can get through now (bad credentials, unknown
+// channel, service down): the run stops posting. Any other error concerns that message only.
+type Notifier interface {
+	// Notify posts one message for a new fingerprint, showing rec.Finding, and returns where it
+	// went. rec already counts every occurrence the run found (its summary names them all); more
+	// are the occurrences other than rec.Finding's. A notifier with threads tells those afterwards
+	// as replies (the Runner calls Repeat); one without threads lists them in this message.
+	Notify(ctx context.Context, h *Hunt, rec *Record, more []*Finding) (MessageRef, error)
+	// Digest posts one message for many new fingerprints at once (a flood), with every finding
+	// (every occurrence of each) attached, and returns where it went: later repeats of each
+	// finding thread under it.
+	Digest(ctx context.Context, h *Hunt, fs []*Finding) (MessageRef, error)
+	// Repeat tells of new occurrences of a notified fingerprint: one thread reply each under
+	// rec.Message, then the original message's summary updated from rec (which already counts
+	// them). A notifier without threads (a webhook) does nothing and returns nil.
+	Repeat(ctx context.Context, h *Hunt, rec *Record, fresh []*Finding) error
+	// Alert posts a message about huntwatch itself: failing, recovered, or the daily heartbeat.
+	Alert(ctx context.Context, h *Hunt, a Alert) error
+}
+
+// Alert kinds.
+const (
+	AlertFailing   = "failing"
+	AlertRecovered = "recovered"
+	AlertHeartbeat = "heartbeat"
+)
+
+// Alert is a message about the pipeline's own health.
+type Alert struct {
+	Kind   string
+	Health Health
+}
+
+// ErrUnavailable marks a notifier error that no later message of the same run would escape.
+var ErrUnavailable = errors.New("notifier unavailable")
+
+// MessageRef locates a posted message, for threading and updates.
+type MessageRef struct {
+	Channel string `json:"channel,omitempty"`
+	TS      string `json:"ts,omitempty"`
+}
+
+// Store keeps what the pipeline must remember between runs: one Record per fingerprint and the
+// end of the last successful window, per hunt. Implementations: tablestore (Azure Table Storage)
+// and filestore (a local JSON file); both pass tablestore's conformance suite.
+type Store interface {
+	// Load returns the hunt's state. A hunt never seen has a zero WindowEnd and no records.
+	// To keep the usual run cheap, a store may leave out the Finding and Entities of delivered
+	// records and mark them Sparse; Get returns a record whole.
+	Load(ctx context.Context, hunt string) (*State, error)
+	// Get returns one record whole, or nil if there is none.
+	Get(ctx context.Context, hunt, fingerprint string) (*Record, error)
+	// Put writes records atomically one by one: a record whose Version is empty is inserted only
+	// if no record of its fingerprint exists; otherwise it replaces the stored one only if that
+	// still has the same Version, and a record with Remove set is deleted on the same condition.
+	// Records that lose (someone else wrote first) are returned and left unchanged; the others
+	// get their new Version. A Sparse record is refused with an error: writing it would lose
+	// what Load left out.
+	Put(ctx context.Context, hunt string, recs []*Record) (lost []*Record, err error)
+	// SaveStatus records the hunt's status: the end of its last successful window and its health.
+	SaveStatus(ctx context.Context, hunt string, st Status) error
+}
