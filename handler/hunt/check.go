@@ -11,7 +11,7 @@ import (
 func Check(ctx context.Context, h *Hunt, columns func(ctx context.Context, query string) ([]Column, error)) error {
 	cols, err := columns(ctx, h.Query)
 	if err != nil {
-		return fmt.Errorf("hunt %s (%s): query: %w", h.Name, h.Source, err)
+		return fmt.Errorf("hunt %s: query: %w", h.Name, h.QueryError(err))
 	}
 	if _, err := Findings(h, &Result{Columns: cols}); err != nil {
 		return fmt.Errorf("%w [%s]", err, h.Source)

@@ -9,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -31,6 +33,11 @@ type Hunt struct {
 	Occurrence string `yaml:"occurrence"`
 	// Source is where the hunt came from: a file path or "bundled:NAME".
 	Source string `yaml:"-"`
+	// QueryLine and QueryCol are where Query begins in Source (1-based), and QueryIndent is how
+	// many columns every later line of Query is indented there, so that QueryError can point into
+	// the file. QueryLine is 0 when Query's lines are not the file's: a hunt made in code, or a
+	// query written as a quoted or folded YAML scalar rather than a literal block (query: |).
+	QueryLine, QueryCol, QueryIndent int `yaml:"-"`
 }
 
 // EntityMapping maps result columns to a Sentinel entity (Account, IP, Host, ...).
@@ -91,7 +98,9 @@ func Parse(data []byte, source string) (*Hunt, error) {
 		return nil, fmt.Errorf("hunt %s: not a hunting-query YAML: %w", source, err)
 	}
 	h.Source = source
-	h.Query = StripFence(h.Query)
+	raw, start := h.Query, 0
+	h.Query, start = stripFence(raw)
+	h.placeQuery(data, raw, start)
 	var missing []string
 	if strings.TrimSpace(h.ID) == "" {
 		missing = append(missing, "id")
@@ -121,17 +130,127 @@ func Parse(data []byte, source string) (*Hunt, error) {
 // StripFence removes a Markdown code fence around a query: a first line of ``` with an optional
 // language tag, and a last line of ```. A query without a fence is returned trimmed.
 func StripFence(q string) string {
+	q, _ = stripFence(q)
+	return q
+}
+
+// stripFence is StripFence, also returning where in q the query it returns begins.
+func stripFence(q string) (string, int) {
+	start := leadingSpace(q)
 	q = strings.TrimSpace(q)
 	if !strings.HasPrefix(q, "```") {
-		return q
+		return q, start
 	}
 	first, rest, ok := strings.Cut(q, "\n")
 	tag := strings.TrimSpace(strings.TrimPrefix(first, "```"))
 	if !ok || strings.ContainsAny(tag, " \t`") || !strings.HasSuffix(rest, "```") {
-		return q // a KQL multi-line string literal, not a fence
+		return q, start // a KQL multi-line string literal, not a fence
 	}
-	return strings.TrimSpace(strings.TrimSuffix(rest, "```"))
+	body := strings.TrimSuffix(rest, "```")
+	return strings.TrimSpace(body), start + len(first) + 1 + leadingSpace(body)
 }
+
+func leadingSpace(s string) int { return len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace)) }
+
+// placeQuery sets QueryLine, QueryCol and QueryIndent when the document's query is a literal
+// block, whose lines are the file's lines; raw is the block's text and start where Query begins
+// in it.
+func (h *Hunt) placeQuery(data []byte, raw string, start int) {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return
+	}
+	var block *yaml.Node
+	m := doc.Content[0].Content
+	for i := 0; i+1 < len(m); i += 2 {
+		if m[i].Value == "query" {
+			block = m[i+1]
+		}
+	}
+	if block == nil || block.Style&yaml.LiteralStyle == 0 || block.Value != raw {
+		return
+	}
+	// The block's lines follow the line of its "|"; its indentation is what the file has before
+	// the block's first non-blank line.
+	fileLines := strings.Split(string(data), "\n")
+	indent := -1
+	for i, line := range strings.Split(raw, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if n := block.Line + i; n < len(fileLines) {
+			inFile := strings.TrimSuffix(fileLines[n], "\r")
+			if pad, ok := strings.CutSuffix(inFile, line); ok && strings.Trim(pad, " ") == "" {
+				indent = len(pad)
+			}
+		}
+		break
+	}
+	if indent < 0 {
+		return
+	}
+	before := raw[:start]
+	h.QueryLine = block.Line + 1 + strings.Count(before, "\n")
+	h.QueryCol = indent + 1 + utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:])
+	h.QueryIndent = indent
+}
+
+// PositionedError is an error a Source returns for a fault at a place in the query it ran: the
+// fault's 1-based line and column (in characters) in that text, and the message without them.
+// The KQL engine's errors are; wrapping them with %w keeps them visible.
+type PositionedError interface {
+	error
+	QueryPosition() (line, col int, msg string)
+}
+
+// QueryError places err, an error from running Window.Declare(h.Query), in the hunt: when err
+// is (or wraps) a PositionedError, it returns a *QueryPosError whose line and column are the
+// hunt file's (see QueryLine), or the query text's own when the query is not a literal block of
+// a file. It returns any other error, or nil, unchanged.
+func (h *Hunt) QueryError(err error) error {
+	var pe PositionedError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	line, col, msg := pe.QueryPosition()
+	line -= declaredLines
+	if line < 1 {
+		return err // in the declaration, not in the hunt
+	}
+	e := &QueryPosError{Source: h.Source, Line: line, Col: col, Msg: msg, Err: err}
+	if h.QueryLine > 0 {
+		if line == 1 {
+			e.Col += h.QueryCol - 1
+		} else {
+			e.Col += h.QueryIndent
+		}
+		e.Line += h.QueryLine - 1
+		e.InFile = true
+	}
+	return e
+}
+
+// QueryPosError is an error at a place in a hunt's query.
+type QueryPosError struct {
+	Source string // the hunt's Source
+	// InFile is true when Line and Col are the file's; false, they are the query text's own.
+	InFile    bool
+	Line, Col int
+	Msg       string // without the place
+	Err       error  // as the source returned it, placed in the declared query
+}
+
+func (e *QueryPosError) Error() string {
+	switch {
+	case e.InFile:
+		return fmt.Sprintf("%s:%d:%d: %s", e.Source, e.Line, e.Col, e.Msg)
+	case e.Source != "":
+		return fmt.Sprintf("%s: query %d:%d: %s", e.Source, e.Line, e.Col, e.Msg)
+	}
+	return fmt.Sprintf("query %d:%d: %s", e.Line, e.Col, e.Msg)
+}
+
+func (e *QueryPosError) Unwrap() error { return e.Err }
 
 // EntityColumns returns the result columns the entity mappings name, in order, without repeats.
 func (h *Hunt) EntityColumns() []string {

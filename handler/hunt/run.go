@@ -151,7 +151,7 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w Window, sum *Summary) error {
 	res, err := r.Source.Query(ctx, w.Declare(h.Query), Window{Start: w.Start.Add(-ClockSkew), End: now})
 	if err != nil {
-		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, err)
+		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
 	}
 	sum.Rows = len(res.Rows)
 	findings, err := Findings(h, res)

@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -29,11 +30,16 @@ func NextWindow(now, lastEnd time.Time, lookback, maxCatchup time.Duration) Wind
 	return Window{Start: start.UTC(), End: now.UTC()}
 }
 
+// declaration is what Declare puts before a query, and declaredLines its number of lines, which
+// Hunt.QueryError takes off the positions of errors in the declared query.
+const declaration = "let HuntStart = datetime(%s);\nlet HuntEnd = datetime(%s);\n"
+
+var declaredLines = strings.Count(declaration, "\n")
+
 // Declare prefixes query with the window as KQL: `let HuntStart = datetime(...);` and HuntEnd.
 // Hunts use them to bound their tables explicitly; a hunt that does not is unaffected.
 func (w Window) Declare(query string) string {
-	return fmt.Sprintf("let HuntStart = datetime(%s);\nlet HuntEnd = datetime(%s);\n%s",
-		w.Start.UTC().Format(time.RFC3339Nano), w.End.UTC().Format(time.RFC3339Nano), query)
+	return fmt.Sprintf(declaration, w.Start.UTC().Format(time.RFC3339Nano), w.End.UTC().Format(time.RFC3339Nano)) + query
 }
 
 func (w Window) String() string {

@@ -7,8 +7,9 @@
 // The hunt pipeline (hunt -> findings -> dedup -> notify) asks a source of rows
 // to run each hunt's query. In production that source is Log Analytics. This
 // package is the second source: LoadDir reads a folder of exported logs
-// (<Table>.json, .ndjson or .csv, typed by the schemas in testdata/schemas via
-// LoadSchemas), and Run evaluates the hunt's query over it, with Options.From
+// (<Table>.json, .ndjson, .jsonl or .csv, typed by table schemas that
+// ParseSchema and LoadSchemas read; package logdir builds them in), and Run
+// evaluates the hunt's query over it, with Options.From
 // and Options.To playing the part of the workspace query timespan and
 // Options.Now the clock behind now() and ago(). Results are Tables with Kusto
 // column types, and Format prints them for a terminal.

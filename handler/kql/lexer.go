@@ -22,6 +22,10 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("kql %s: %s", e.Pos, e.Msg) }
 
+// QueryPosition returns the error's line and column and its message without them, for callers
+// that show the error at another place (the query's place in a file, say).
+func (e *Error) QueryPosition() (line, col int, msg string) { return e.Pos.Line, e.Pos.Col, e.Msg }
+
 func errorf(p Pos, format string, args ...any) *Error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
 }

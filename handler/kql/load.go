@@ -10,14 +10,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Loading tables from files: schemas (<Table>.txt, one Column:type a line) and
 // rows exported from Log Analytics or Defender as JSON arrays, NDJSON or CSV.
 
-// LoadSchemas reads every <Table>.txt in dir: one "Column:type" a line; blank
-// lines and lines starting with # are ignored.
+// LoadSchemas reads every <Table>.txt in dir (see ParseSchema).
 func LoadSchemas(dir string) (map[string][]Column, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if err != nil {
@@ -25,7 +28,11 @@ func LoadSchemas(dir string) (map[string][]Column, error) {
 	}
 	out := map[string][]Column{}
 	for _, path := range paths {
-		cols, err := loadSchema(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		cols, err := ParseSchema(path, data)
 		if err != nil {
 			return nil, err
 		}
@@ -34,11 +41,9 @@ func LoadSchemas(dir string) (map[string][]Column, error) {
 	return out, nil
 }
 
-func loadSchema(path string) ([]Column, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// ParseSchema reads a table schema: one "Column:type" a line, with a Kusto type; blank lines
+// and lines starting with # are ignored. Errors name path and the line.
+func ParseSchema(path string, data []byte) ([]Column, error) {
 	var cols []Column
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
@@ -68,36 +73,53 @@ func tableName(path string) string {
 	return base
 }
 
+// tableFile is a kind of file LoadDir reads, known by the end of its name.
+type tableFile struct {
+	ext, what string
+	read      func(path string) ([]record, error)
+}
+
+var tableFiles = []tableFile{
+	{".json", "a JSON array of objects", readJSONArray},
+	{".ndjson", "one JSON object a line", readNDJSON},
+	{".jsonl", "one JSON object a line", readNDJSON},
+	{".csv", "a header row, then one row a line", readCSV},
+}
+
+// tableFileKinds describes the files LoadDir reads, for messages.
+func tableFileKinds() string {
+	var kinds []string
+	for _, k := range tableFiles {
+		kinds = append(kinds, "<Table>"+k.ext+" ("+k.what+")")
+	}
+	return strings.Join(kinds, ", ")
+}
+
 // LoadDir reads every <Table>.json (a JSON array of objects), <Table>.ndjson
-// (one object a line) and <Table>.csv (with a header row) in dir. The table
-// name is the file name up to its first dot, so several files of one table
-// are concatenated. Values are converted to the schema's column types;
+// or .jsonl (one object a line) and <Table>.csv (with a header row) in dir. The
+// table name is the file name up to its first dot, so several files of one
+// table are concatenated. Values are converted to the schema's column types;
 // columns missing from a file are null (empty for strings), and columns
-// missing from the schema, or tables without one, are typed by inference.
+// missing from the schema, or tables without one, are typed by inference. A
+// folder with no such file is an error: the path is likely wrong.
 func LoadDir(dir string, schemas map[string][]Column) (Database, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	raw := map[string][]record{}
-	var order []string
+	var order, ignored []string
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
 			continue
 		}
-		var recs []record
-		path := filepath.Join(dir, name)
-		switch {
-		case strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".jsonl"):
-			recs, err = readNDJSON(path)
-		case strings.HasSuffix(name, ".json"):
-			recs, err = readJSONArray(path)
-		case strings.HasSuffix(name, ".csv"):
-			recs, err = readCSV(path)
-		default:
+		i := slices.IndexFunc(tableFiles, func(k tableFile) bool { return strings.HasSuffix(name, k.ext) })
+		if i < 0 {
+			ignored = append(ignored, name)
 			continue
 		}
+		recs, err := tableFiles[i].read(filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}
@@ -106,6 +128,16 @@ func LoadDir(dir string, schemas map[string][]Column) (Database, error) {
 			order = append(order, t)
 		}
 		raw[t] = append(raw[t], recs...)
+	}
+	if len(order) == 0 {
+		found := "it is empty"
+		if len(ignored) > 0 {
+			found = "it has only " + strings.Join(ignored[:min(len(ignored), 5)], ", ")
+			if len(ignored) > 5 {
+				found += fmt.Sprintf(" and %d more", len(ignored)-5)
+			}
+		}
+		return nil, fmt.Errorf("no tables (%s): want files named %s", found, tableFileKinds())
 	}
 	db := Database{}
 	for _, name := range order {
@@ -155,12 +187,49 @@ func readJSONArray(path string) ([]record, error) {
 		counted = off
 		rec, err := readObject(dec)
 		if err != nil {
-			return nil, fmt.Errorf("%s: row %d (line %d): %v", path, len(recs)+1, line, err)
+			at, err := jsonError(data, off, err)
+			return nil, fmt.Errorf("%s: row %d (%s): %v", path, len(recs)+1, place(data, at), err)
 		}
 		rec.file, rec.row, rec.line = path, len(recs)+1, line
 		recs = append(recs, rec)
 	}
+	_, err = dec.Token() // the closing ]
+	end := int(dec.InputOffset())
+	if err == nil && len(bytes.TrimSpace(data[end:])) > 0 {
+		err = errors.New("more text after the array")
+		end += leadingSpace(data[end:])
+	}
+	if err != nil {
+		at, err := jsonError(data, end, err)
+		return nil, fmt.Errorf("%s: after row %d (%s): %v", path, len(recs), place(data, at), err)
+	}
 	return recs, nil
+}
+
+// jsonError places err, met reading the JSON value that starts at data[start]. A syntax error,
+// or data cut short, is placed by checking the whole of data (a decoder's offsets are not all
+// from the start of its input): at the offending character, or after the last one. Any other
+// error (a value that is not an object) is placed at start.
+func jsonError(data []byte, start int, err error) (int, error) {
+	var raw json.RawMessage
+	var se *json.SyntaxError
+	syntax := errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if syntax && errors.As(json.Unmarshal(data, &raw), &se) {
+		if se.Error() == "unexpected end of JSON input" {
+			return len(bytes.TrimRightFunc(data, unicode.IsSpace)), se
+		}
+		return int(se.Offset) - 1, se
+	}
+	return start, err
+}
+
+func leadingSpace(b []byte) int { return len(b) - len(bytes.TrimLeftFunc(b, unicode.IsSpace)) }
+
+// place gives byte offset at of data as "line L, column C" (1-based, columns in characters).
+func place(data []byte, at int) string {
+	before := data[:max(0, min(at, len(data)))]
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return fmt.Sprintf("line %d, column %d", bytes.Count(before, []byte("\n"))+1, utf8.RuneCount(before[lineStart:])+1)
 }
 
 // readObject reads one JSON object keeping its keys in order.
@@ -206,7 +275,9 @@ func readNDJSON(path string) ([]record, error) {
 		dec.UseNumber()
 		rec, err := readObject(dec)
 		if err != nil {
-			return nil, fmt.Errorf("%s: row %d (line %d): %v", path, len(recs)+1, line, err)
+			lead := leadingSpace(sc.Bytes())
+			at, err := jsonError(text, 0, err)
+			return nil, fmt.Errorf("%s: row %d (line %d, column %d): %v", path, len(recs)+1, line, utf8.RuneCount(sc.Bytes()[:lead+at])+1, err)
 		}
 		rec.file, rec.row, rec.line = path, len(recs)+1, line
 		recs = append(recs, rec)
@@ -231,6 +302,10 @@ func readCSV(path string) ([]record, error) {
 	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	}
+	for i, h := range header {
+		// The Azure portal's export names datetime columns "TimeGenerated [UTC]".
+		header[i] = strings.TrimSuffix(h, " [UTC]")
 	}
 	var recs []record
 	for {
@@ -351,6 +426,9 @@ func convertText(typ, s string) (any, error) {
 		return nil, nil
 	}
 	v, ok := convertString(typ, s)
+	if !ok && typ == "datetime" {
+		v, ok = parsePortalDatetime(s)
+	}
 	if !ok {
 		if typ == "real" || typ == "decimal" || isIntType(typ) {
 			// long columns accept numbers written as reals when they are whole.
@@ -446,11 +524,28 @@ func valueKind(v any) string {
 	return "string"
 }
 
-// looksLikeDatetime accepts ISO 8601 timestamps such as 2024-01-01T10:00:00Z.
+// looksLikeDatetime accepts ISO 8601 timestamps such as 2024-01-01T10:00:00Z, and the Azure
+// portal's (see parsePortalDatetime).
 func looksLikeDatetime(s string) bool {
+	if _, ok := parsePortalDatetime(s); ok {
+		return true
+	}
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') {
 		return false
 	}
 	_, ok := parseDatetime(s)
 	return ok
+}
+
+// portalLayouts are how the Azure portal's CSV export writes datetimes in its "[UTC]" columns
+// (US English: month first, a 12-hour clock; fractions of a second are optional).
+var portalLayouts = []string{"1/2/2006, 3:04:05 PM", "1/2/2006 3:04:05 PM"}
+
+func parsePortalDatetime(s string) (time.Time, bool) {
+	for _, layout := range portalLayouts {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }

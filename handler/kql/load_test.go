@@ -97,8 +97,16 @@ func TestLoadDirErrors(t *testing.T) {
 		{map[string]string{"T.csv": "When,N\n2024-01-01T00:00:00Z,1\n2024-01-01T00:00:00Z,1.5\n"}, "T.csv: row 2 (line 3): column N: cannot read \"1.5\" as long"},
 		{map[string]string{"T.json": `[{"N": {"a": 1}}]`}, "T.json: row 1 (line 1): column N: cannot read a JSON object as long"},
 		{map[string]string{"T.json": `{"N": 1}`}, "T.json: want a JSON array of objects"},
-		{map[string]string{"T.ndjson": "{\"N\": 1}\n{\"N\": \n"}, "T.ndjson: row 2 (line 2)"},
+		{map[string]string{"T.ndjson": "{\"N\": 1}\n{\"N\": \n"}, "T.ndjson: row 2 (line 2, column 6): unexpected end of JSON input"},
 		{map[string]string{"T.csv": "When,N\n1\n"}, "T.csv: row 1 (line 2): 1 fields, header has 2"},
+		// JSON syntax errors are placed where they are, not where their row starts.
+		{map[string]string{"T.json": "[\n{\"N\": 1},\n{\n" + strings.Repeat("  \"A\": 1,\n", 26) + "  \"When\": 2024-01-01\n}\n]"}, "T.json: row 2 (line 30, column 15): invalid character '-' after object key:value pair"},
+		{map[string]string{"T.json": "[\n  {\"N\": 1}\n  {\"N\": 2}\n]"}, "T.json: row 2 (line 3, column 3): invalid character '{' after array element"},
+		{map[string]string{"T.json": "[\n{\"N\": \"é\", \"When\": tru}]"}, "T.json: row 1 (line 2, column 23): invalid character '}' in literal true"},
+		{map[string]string{"T.json": "[\n{\"N\": 1},\n"}, "T.json: row 2 (line 2, column 10): unexpected end of JSON input"},
+		{map[string]string{"T.json": "[\n{\"N\": 1}] [{\"N\": 2}]"}, "T.json: after row 1 (line 2, column 11): more text after the array"},
+		{map[string]string{"T.json": "[{\"N\": 1}, 5, {bad}]"}, "T.json: row 2 (line 1, column 12): want a JSON object"},
+		{map[string]string{"T.ndjson": "{\"N\": 1}\n\t{\"N\": x}\n"}, "T.ndjson: row 2 (line 2, column 8): invalid character 'x'"},
 	} {
 		_, err := LoadDir(writeFiles(t, test.files), schemas)
 		if err == nil || !strings.Contains(err.Error(), test.want) {
@@ -125,5 +133,49 @@ func TestFormat(t *testing.T) {
 		strings.Repeat("x", 47) + "…" + strings.Repeat(" ", 35) + "{\"multi\":\"line\\nvalue\"}\n"
 	if b.String() != want {
 		t.Errorf("Format:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// A CSV exported from the Azure portal names datetime columns "Name [UTC]" and writes their
+// values as 12/4/2026, 3:04:05.123 PM.
+func TestLoadDirPortalCSV(t *testing.T) {
+	schemas := map[string][]Column{"Events": {{"TimeGenerated", "datetime"}, {"Computer", "string"}}}
+	dir := writeFiles(t, map[string]string{
+		"Events.csv": "\ufeffTimeGenerated [UTC],Computer,Seen [UTC]\n" +
+			"\"12/4/2026, 3:04:05.123 PM\",vm-1,\"1/2/2026, 12:00:00 AM\"\n" +
+			"2026-12-04T16:00:00Z,vm-2,\n",
+	})
+	db, err := LoadDir(dir, schemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(db["Events"])
+	want := strings.TrimSpace(dedent(`
+		TimeGenerated:datetime|Computer:string|Seen:datetime
+		2026-12-04T15:04:05.1230000Z|vm-1|2026-01-02T00:00:00.0000000Z
+		2026-12-04T16:00:00.0000000Z|vm-2|`))
+	if got != want {
+		t.Errorf("Events:\n%s\nwant:\n%s", got, want)
+	}
+	// The portal's form is the loader's, not the language's: datetime() does not read it.
+	if _, ok := convertString("datetime", "12/4/2026, 3:04:05.123 PM"); ok {
+		t.Error("datetime() reads the portal's form")
+	}
+}
+
+// A folder with no table files is an error that says what files it wants.
+func TestLoadDirWithoutTables(t *testing.T) {
+	for _, test := range []struct {
+		files map[string]string
+		found string
+	}{
+		{nil, "it is empty"},
+		{map[string]string{"README.md": "x", "Events.xlsx": "x"}, "it has only Events.xlsx, README.md"},
+	} {
+		_, err := LoadDir(writeFiles(t, test.files), nil)
+		if err == nil || !strings.Contains(err.Error(), "no tables ("+test.found+")") ||
+			!strings.Contains(err.Error(), "<Table>.json (a JSON array of objects), <Table>.ndjson") || !strings.Contains(err.Error(), "<Table>.csv") {
+			t.Errorf("%v: got %v", test.files, err)
+		}
 	}
 }

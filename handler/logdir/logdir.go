@@ -1,12 +1,19 @@
 // Package logdir is the hunt pipeline's offline query source: it runs a hunt's KQL with the
 // embedded engine (package kql) over tables exported to a folder (Log Analytics or Defender
-// exports as JSON, NDJSON or CSV), typed by the table schemas. Local sample mode uses it over
-// testdata/logs, and users test their own hunts with it before deploying them.
+// exports as JSON, NDJSON or CSV), typed by the table schemas (built in, see Schemas). Local
+// sample mode uses it over testdata/logs, and users test their own hunts with it before
+// deploying them.
 package logdir
 
 import (
 	"context"
+	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,22 +30,70 @@ type Source struct {
 	err  error
 }
 
-var _ hunt.Source = (*Source)(nil)
+var (
+	_ hunt.Source          = (*Source)(nil)
+	_ hunt.PositionedError = (*kql.Error)(nil)
+)
 
-// New returns a source over the tables in dir, typed by the schemas in schemaDir (may be empty).
+// New returns a source over the tables in dir, typed by the built-in schemas overlaid by those in
+// schemaDir ("": the built-in ones only; see Schemas).
 func New(dir, schemaDir string) *Source {
 	return &Source{dir: dir, schemaDir: schemaDir}
+}
+
+// builtin holds the schema of each table huntwatch knows: <Table>.txt, one Column:type a line.
+//
+//go:embed schemas/*.txt
+var builtin embed.FS
+
+// builtinDir is where the built-in schemas are in the repository, for errors.
+const builtinDir = "handler/logdir/schemas"
+
+// Schemas returns the table schemas: the built-in ones, each replaced or joined by the
+// <Table>.txt files of dir when dir is not "" (one Column:type a line, see kql.ParseSchema).
+// Errors name the file and line.
+func Schemas(dir string) (map[string][]kql.Column, error) {
+	entries, err := fs.ReadDir(builtin, "schemas")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]kql.Column{}
+	for _, e := range entries {
+		data, err := fs.ReadFile(builtin, path.Join("schemas", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		cols, err := kql.ParseSchema(path.Join(builtinDir, e.Name()), data)
+		if err != nil {
+			return nil, fmt.Errorf("built-in table schema: %w", err)
+		}
+		out[strings.TrimSuffix(e.Name(), ".txt")] = cols
+	}
+	if dir == "" {
+		return out, nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a folder")
+		}
+		return nil, fmt.Errorf("table schemas folder %s: %w", dir, err)
+	}
+	overlay, err := kql.LoadSchemas(dir)
+	if err != nil {
+		return nil, fmt.Errorf("table schemas folder %s: %w", dir, err)
+	}
+	for table, cols := range overlay {
+		out[table] = cols
+	}
+	return out, nil
 }
 
 // Tables loads (once) and returns the folder's tables.
 func (s *Source) Tables() (kql.Database, error) {
 	s.once.Do(func() {
 		var schemas map[string][]kql.Column
-		if s.schemaDir != "" {
-			if schemas, s.err = kql.LoadSchemas(s.schemaDir); s.err != nil {
-				s.err = fmt.Errorf("table schemas in %s: %w", s.schemaDir, s.err)
-				return
-			}
+		if schemas, s.err = Schemas(s.schemaDir); s.err != nil {
+			return
 		}
 		if s.db, s.err = kql.LoadDir(s.dir, schemas); s.err != nil {
 			s.err = fmt.Errorf("logs folder %s: %w", s.dir, s.err)

@@ -2,13 +2,16 @@ package logdir_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/kql"
 	"github.com/huntwatch/huntwatch/handler/logdir"
 )
 
@@ -60,5 +63,92 @@ func TestErrorsNameTheFolder(t *testing.T) {
 	write(t, schemas, "T.txt", "TimeGenerated:datetime\n")
 	if _, err := logdir.New(dir, schemas).Tables(); err == nil || !strings.Contains(err.Error(), "T.json") {
 		t.Errorf("bad value: %v", err)
+	}
+}
+
+// The built-in schemas type tables wherever huntwatch runs from; a folder overlays them table by
+// table.
+func TestSchemas(t *testing.T) {
+	builtin, err := logdir.Schemas("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, col := range map[string]kql.Column{
+		"AzureActivity":    {Name: "CorrelationId", Type: "string"},
+		"DeviceEvents":     {Name: "AdditionalFields", Type: "dynamic"},
+		"DeviceFileEvents": {Name: "TimeGenerated", Type: "datetime"},
+	} {
+		if !slices.Contains(builtin[table], col) {
+			t.Errorf("built-in %s lacks %v: %v", table, col, builtin[table])
+		}
+	}
+
+	dir := t.TempDir()
+	write(t, dir, "AzureActivity.txt", "# mine\nTimeGenerated:datetime\nCaller:string\n")
+	write(t, dir, "Custom.txt", "When:datetime\nN:long\n")
+	got, err := logdir.Schemas(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []kql.Column{{Name: "TimeGenerated", Type: "datetime"}, {Name: "Caller", Type: "string"}}; !slices.Equal(got["AzureActivity"], want) {
+		t.Errorf("overlaid AzureActivity = %v, want %v", got["AzureActivity"], want)
+	}
+	if len(got["Custom"]) != 2 || !slices.Equal(got["DeviceEvents"], builtin["DeviceEvents"]) || len(got) != len(builtin)+1 {
+		t.Errorf("overlay: Custom %v, DeviceEvents kept: %v, %d tables (built in %d)", got["Custom"], slices.Equal(got["DeviceEvents"], builtin["DeviceEvents"]), len(got), len(builtin))
+	}
+
+	write(t, dir, "Bad.txt", "A:string\nB number\n")
+	if _, err := logdir.Schemas(dir); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "Bad.txt")+":2:") {
+		t.Errorf("bad line: got %v, want the file and line named", err)
+	}
+	missing := filepath.Join(t.TempDir(), "nope")
+	if _, err := logdir.Schemas(missing); err == nil || !strings.Contains(err.Error(), "table schemas folder "+missing) {
+		t.Errorf("missing folder: got %v", err)
+	}
+}
+
+// A source with no schemas folder types the known tables by the built-in schemas: a column the
+// file lacks is there, typed, and a value is read as the schema's type, not inferred.
+func TestSourceUsesBuiltinSchemas(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "AzureActivity.ndjson", `{"TimeGenerated":"2026-11-20T10:00:00Z","CorrelationId":42}`+"\n")
+	db, err := logdir.New(dir, "").Tables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := db["AzureActivity"].Columns
+	builtin, _ := logdir.Schemas("")
+	if !slices.Equal(cols, builtin["AzureActivity"]) {
+		t.Errorf("columns %v, want the built-in schema", cols)
+	}
+	i := slices.IndexFunc(cols, func(c kql.Column) bool { return c.Name == "CorrelationId" })
+	if v := db["AzureActivity"].Rows[0][i]; v != "42" {
+		t.Errorf("CorrelationId = %#v, want the string \"42\" (inferred, it would be a long)", v)
+	}
+}
+
+func TestEmptyFolderSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "notes.md", "exports go here")
+	_, err := logdir.New(dir, "").Query(context.Background(), "AzureActivity | take 1", hunt.Window{})
+	if err == nil {
+		t.Fatal("a query over an empty folder ran")
+	}
+	for _, want := range []string{"logs folder " + dir, "no tables (it has only notes.md)", "<Table>.json", "<Table>.ndjson", "<Table>.csv"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// A query's error, as the Source returns it, is placed back in the hunt by hunt.QueryError.
+func TestQueryErrorsArePlaceable(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "Events.ndjson", `{"TimeGenerated":"2026-11-20T10:00:00Z"}`+"\n")
+	h := &hunt.Hunt{Query: "Events\n| where Nope > 0", Source: "mine.yaml"}
+	w := hunt.Window{Start: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)}
+	_, err := logdir.New(dir, "").Query(context.Background(), w.Declare(h.Query), w)
+	if got, want := fmt.Sprint(h.QueryError(err)), "mine.yaml: query 2:9: unknown column or name 'Nope'"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
