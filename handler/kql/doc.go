@@ -16,15 +16,45 @@
 //
 // # Layout
 //
-// The files follow the language: lexer.go (tokens, string literal forms,
-// timespan literals), ast.go and parser.go / parse_ops.go / parse_expr.go (the
-// syntax tree and a recursive-descent parser), value.go, json.go and
-// compare.go (values, conversions, Kusto text forms, ordering), eval_expr.go and operators.go (scalar expressions are
-// compiled into closures over a row, with static result types), functions.go,
-// strings.go, dynamic.go and datetime.go (scalar functions), aggregates.go and
-// summarize.go (grouping by hashing), run.go (statements, lets, sources),
-// ops_basic.go, sort.go, join.go (hash joins), union.go, mvexpand.go and
-// parse_op.go (tabular operators), load.go and format.go.
+// The files are named by layer, so that each layer's files sort together. A
+// query goes down the list: api.go takes it, the syntax layer parses it, the
+// tabular layer runs its operators over tables, the scalar layer computes the
+// expressions inside them, over values.
+//
+//   - api.go: the whole public API (Run, Parse, Options, Database, Table,
+//     Column, Error, Pos, LoadDir, LoadSchemas, ParseSchema, Format): every
+//     exported name is declared there, and nowhere else.
+//   - syntax_*.go, text to tree: syntax_lexer.go (tokens, string literal
+//     forms, timespan literals), syntax_ast.go (the syntax tree),
+//     syntax_parse.go (a recursive-descent parser: statements, lets and
+//     sources), syntax_parse_ops.go (the tabular operators),
+//     syntax_parse_expr.go (scalar expressions and literals).
+//   - tabular_*.go, tables to tables: tabular_exec.go (lets, sources, the
+//     pipeline and its dispatch; datatable, print, range),
+//     tabular_basic.go (where, extend, project and its variants, take,
+//     distinct, getschema, sort, top), tabular_summarize.go,
+//     tabular_join.go (hash joins, lookup), tabular_union.go,
+//     tabular_mvexpand.go, tabular_parse.go (parse, parse-where).
+//   - aggregate.go: the aggregation functions summarize calls, one state per
+//     group.
+//   - scalar_*.go, expressions compiled into closures over a row, with static
+//     result types: scalar_eval.go (compilation: names, calls, types),
+//     scalar_operators.go (logic, comparisons, string operators, in,
+//     between), scalar_arith.go (arithmetic), and the functions, registered
+//     by name: scalar_functions.go (conversions, conditionals, math),
+//     scalar_strings.go, scalar_dynamic.go, scalar_datetime.go.
+//   - value*.go, the values themselves: value.go (conversions and text forms),
+//     value_datetime.go (datetime and timespan text), value_dynamic.go
+//     (dynamic values as JSON), value_compare.go (ordering and equality).
+//   - load_*.go, files to tables: load_files.go (the kinds of file, records),
+//     load_json.go (JSON arrays and NDJSON), load_csv.go, load_types.go
+//     (column types from schemas or inference, value conversion).
+//   - format.go: how Format lays out a table for a terminal.
+//
+// Tests follow the same names (tabular_join_test.go tests tabular_join.go);
+// conformance_test.go checks examples from the Kusto documentation;
+// seed_test.go and bench_test.go run the seed hunt, over synthetic logs that
+// hunt_data_test.go builds and over testdata/kql/logs.
 //
 // # Supported subset
 //
@@ -48,8 +78,8 @@
 // between, !between. Aggregates: count countif dcount dcountif sum sumif avg
 // avgif min max minif maxif make_list make_list_if make_list_with_nulls
 // make_set make_set_if take_any take_anyif arg_max arg_min (with *). Scalar
-// functions: see the register calls in functions.go, strings.go, dynamic.go
-// and datetime.go.
+// functions: see the register calls in scalar_functions.go, scalar_strings.go,
+// scalar_dynamic.go and scalar_datetime.go.
 //
 // Semantics follow the Kusto documentation: has matches whole terms (maximal
 // runs of letters and digits) case-insensitively; == on strings is

@@ -69,3 +69,18 @@ func dedent(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// events is a small table used by the operator tests.
+func eventsDB() Database {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	return Database{"Events": {
+		Name:    "Events",
+		Columns: []Column{{"TimeGenerated", "datetime"}, {"Computer", "string"}, {"Level", "long"}, {"Msg", "string"}, {"Data", "dynamic"}},
+		Rows: [][]any{
+			{t0, "web1", int64(2), "disk full", map[string]any{"tags": []any{"a", "b"}}},
+			{t0.Add(time.Hour), "web2", int64(4), "login ok", map[string]any{"tags": []any{"c"}}},
+			{t0.Add(2 * time.Hour), "web1", int64(3), "Disk slow", nil},
+			{t0.Add(3 * time.Hour), "db1", nil, "restart", map[string]any{"tags": []any{}}},
+		},
+	}}
+}

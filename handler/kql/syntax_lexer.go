@@ -9,22 +9,11 @@ import (
 	"unicode/utf8"
 )
 
-// Pos is a position in the query text: 1-based line and column (in runes).
-type Pos struct{ Line, Col int }
-
-func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
-
-// Error is a syntax or evaluation error tied to a place in the query.
-type Error struct {
-	Pos Pos
-	Msg string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("kql %s: %s", e.Pos, e.Msg) }
-
-// QueryPosition returns the error's line and column and its message without them, for callers
-// that show the error at another place (the query's place in a file, say).
-func (e *Error) QueryPosition() (line, col int, msg string) { return e.Pos.Line, e.Pos.Col, e.Msg }
+// The lexer turns query text into tokens, each with its position: names (with
+// the hyphenated operator names such as project-away and the negated string
+// operators such as !has as one token), the string literal forms, numbers,
+// timespan literals (1d, 30m, 100ms) and the unquoted text of datetime(...),
+// guid(...) and the other typed literals.
 
 func errorf(p Pos, format string, args ...any) *Error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}

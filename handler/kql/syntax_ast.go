@@ -5,13 +5,6 @@ package kql
 // operators hold scalar expressions. Each node keeps its position so that
 // evaluation errors can point back into the query text.
 
-// Query is a parsed query. It is opaque: use it to check syntax (Parse) or
-// hand the text to Run.
-type Query struct {
-	lets []*letStmt
-	body *pipeline
-}
-
 type letStmt struct {
 	pos  Pos
 	name string

@@ -7,48 +7,9 @@ import (
 	"time"
 )
 
-// Column is a named, typed column. Type is a Kusto type name: bool, int, long,
-// real, decimal, string, datetime, timespan, guid, dynamic.
-type Column struct{ Name, Type string }
-
-// Table is an in-memory table, and the result of a query.
-//
-// Values in Rows: nil for null; bool; int64 (int, long); float64 (real,
-// decimal); string (string, guid); time.Time in UTC (datetime); time.Duration
-// (timespan); dynamic: decoded JSON values (map[string]any, []any, string,
-// float64 or int64, bool, nil), plus time.Time and time.Duration inside values
-// built by the query (make_list of datetimes).
-type Table struct {
-	Name    string
-	Columns []Column
-	Rows    [][]any
-}
-
-// Database holds the tables a query can read, by name.
-type Database map[string]*Table
-
-// Options tune one evaluation.
-type Options struct {
-	// Now is the value of now() and the base of ago(); zero means time.Now().
-	Now time.Time
-	// From and To, when set, work like Log Analytics' query timespan: rows of
-	// any table with a TimeGenerated column outside [From, To] are invisible.
-	From, To time.Time
-}
-
-// Run parses and evaluates query over db.
-func Run(ctx context.Context, query string, db Database, opts Options) (res *Table, err error) {
-	q, err := Parse(query)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("kql: internal error (a bug in the engine): %v", r)
-		}
-	}()
-	return q.run(ctx, db, opts)
-}
+// Evaluation of a query: the lets, the sources (tables, subqueries, union,
+// datatable, print and range), and the pipeline, which hands each operator to
+// the tabular_*.go file that runs it.
 
 // exec is the state of one evaluation: the database, the clock and the lets.
 type exec struct {
@@ -294,4 +255,97 @@ func wildcardMatch(pattern, name string) bool {
 		rest = rest[j+len(parts[i]):]
 	}
 	return strings.HasSuffix(rest, parts[len(parts)-1])
+}
+
+// The sources that build a table from the query text: datatable, print and range.
+
+func (x *exec) datatable(src *datatableSrc) (*Table, error) {
+	s := newScope(x, nil)
+	out := &Table{Columns: src.cols}
+	var row []any
+	for i, e := range src.values {
+		c, err := s.scalar(e)
+		if err != nil {
+			return nil, err
+		}
+		if !c.konst {
+			return nil, errorf(e.exprPos(), "datatable values must be constants")
+		}
+		col := src.cols[i%len(src.cols)]
+		v := c.fn(nil)
+		if conv := convertTo(col.Type, v); v != nil && conv == nil || col.Type != "dynamic" && c.typ == "dynamic" && v != nil {
+			return nil, errorf(e.exprPos(), "datatable value %s does not fit column %s:%s", toStr(v), col.Name, col.Type)
+		} else if col.Type != "dynamic" {
+			v = conv
+		}
+		row = append(row, v)
+		if len(row) == len(src.cols) {
+			out.Rows = append(out.Rows, row)
+			row = nil
+		}
+	}
+	return out, nil
+}
+
+func (x *exec) print(src *printSrc) (*Table, error) {
+	s := newScope(x, nil)
+	out := &Table{Rows: [][]any{{}}}
+	for i, it := range src.items {
+		c, err := s.scalar(it.x)
+		if err != nil {
+			return nil, err
+		}
+		name := it.name
+		if name == "" {
+			name = exprName(it.x)
+		}
+		if name == "" {
+			name = fmt.Sprintf("print_%d", i)
+		}
+		out.Columns = append(out.Columns, Column{Name: name, Type: c.typ})
+		out.Rows[0] = append(out.Rows[0], c.fn(nil))
+	}
+	uniqueNames(out.Columns)
+	return out, nil
+}
+
+// rangeTable implements range x from a to b step s over numbers, datetimes and timespans.
+func (x *exec) rangeTable(src *rangeSrc) (*Table, error) {
+	s := newScope(x, nil)
+	var vals [3]compiled
+	for i, e := range []expr{src.from, src.to, src.step} {
+		c, err := s.scalar(e)
+		if err != nil {
+			return nil, err
+		}
+		if !c.konst {
+			return nil, errorf(e.exprPos(), "range bounds must be constants")
+		}
+		vals[i] = c
+	}
+	from, to, step := vals[0].fn(nil), vals[1].fn(nil), vals[2].fn(nil)
+	out := &Table{Columns: []Column{{Name: src.name, Type: vals[0].typ}}}
+	if isIntType(vals[0].typ) {
+		out.Columns[0].Type = "long"
+	}
+	const maxRows = 10_000_000
+	sign, ok := compareValues(step, arith("-", step, step))
+	if !ok || sign == 0 {
+		return nil, errorf(src.pos, "range step must be a non-zero number or timespan")
+	}
+	positive := sign > 0
+	for v := from; ; v = arith("+", v, step) {
+		c, ok := compareValues(v, to)
+		if !ok || positive && c > 0 || !positive && c < 0 {
+			break
+		}
+		if len(out.Rows) >= maxRows {
+			return nil, errorf(src.pos, "range produces more than %d rows", maxRows)
+		}
+		if t, isTime := v.(time.Time); isTime {
+			v = t.UTC()
+		}
+		out.Rows = append(out.Rows, []any{v})
+	}
+	return out, nil
 }

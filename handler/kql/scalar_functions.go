@@ -6,7 +6,8 @@ import (
 )
 
 // Scalar functions are registered by name from this file (conversions,
-// conditionals, null tests, math), strings.go, dynamic.go and datetime.go.
+// conditionals, null tests, math), scalar_strings.go, scalar_dynamic.go and
+// scalar_datetime.go.
 
 // fnDef describes one scalar function. Simple functions give eval, called with
 // the evaluated arguments; others give build, which compiles the call itself

@@ -1,13 +1,10 @@
 package kql
 
-import (
-	"fmt"
-	"time"
-)
+import "sort"
 
 // The row-by-row tabular operators: where, extend, project and its variants,
-// take, distinct, getschema, and the sources datatable, print and range.
-// Operators never modify their input rows; they share or copy them.
+// take, distinct and getschema; then sort and top. Operators never modify
+// their input rows; they share or copy them.
 
 func (x *exec) where(op *whereOp, in *Table) (*Table, error) {
 	pred, err := newScope(x, in.Columns).scalar(op.pred)
@@ -249,97 +246,6 @@ func getschema(in *Table) *Table {
 	return out
 }
 
-func (x *exec) datatable(src *datatableSrc) (*Table, error) {
-	s := newScope(x, nil)
-	out := &Table{Columns: src.cols}
-	var row []any
-	for i, e := range src.values {
-		c, err := s.scalar(e)
-		if err != nil {
-			return nil, err
-		}
-		if !c.konst {
-			return nil, errorf(e.exprPos(), "datatable values must be constants")
-		}
-		col := src.cols[i%len(src.cols)]
-		v := c.fn(nil)
-		if conv := convertTo(col.Type, v); v != nil && conv == nil || col.Type != "dynamic" && c.typ == "dynamic" && v != nil {
-			return nil, errorf(e.exprPos(), "datatable value %s does not fit column %s:%s", toStr(v), col.Name, col.Type)
-		} else if col.Type != "dynamic" {
-			v = conv
-		}
-		row = append(row, v)
-		if len(row) == len(src.cols) {
-			out.Rows = append(out.Rows, row)
-			row = nil
-		}
-	}
-	return out, nil
-}
-
-func (x *exec) print(src *printSrc) (*Table, error) {
-	s := newScope(x, nil)
-	out := &Table{Rows: [][]any{{}}}
-	for i, it := range src.items {
-		c, err := s.scalar(it.x)
-		if err != nil {
-			return nil, err
-		}
-		name := it.name
-		if name == "" {
-			name = exprName(it.x)
-		}
-		if name == "" {
-			name = fmt.Sprintf("print_%d", i)
-		}
-		out.Columns = append(out.Columns, Column{Name: name, Type: c.typ})
-		out.Rows[0] = append(out.Rows[0], c.fn(nil))
-	}
-	uniqueNames(out.Columns)
-	return out, nil
-}
-
-// rangeTable implements range x from a to b step s over numbers, datetimes and timespans.
-func (x *exec) rangeTable(src *rangeSrc) (*Table, error) {
-	s := newScope(x, nil)
-	var vals [3]compiled
-	for i, e := range []expr{src.from, src.to, src.step} {
-		c, err := s.scalar(e)
-		if err != nil {
-			return nil, err
-		}
-		if !c.konst {
-			return nil, errorf(e.exprPos(), "range bounds must be constants")
-		}
-		vals[i] = c
-	}
-	from, to, step := vals[0].fn(nil), vals[1].fn(nil), vals[2].fn(nil)
-	out := &Table{Columns: []Column{{Name: src.name, Type: vals[0].typ}}}
-	if isIntType(vals[0].typ) {
-		out.Columns[0].Type = "long"
-	}
-	const maxRows = 10_000_000
-	sign, ok := compareValues(step, arith("-", step, step))
-	if !ok || sign == 0 {
-		return nil, errorf(src.pos, "range step must be a non-zero number or timespan")
-	}
-	positive := sign > 0
-	for v := from; ; v = arith("+", v, step) {
-		c, ok := compareValues(v, to)
-		if !ok || positive && c > 0 || !positive && c < 0 {
-			break
-		}
-		if len(out.Rows) >= maxRows {
-			return nil, errorf(src.pos, "range produces more than %d rows", maxRows)
-		}
-		if t, isTime := v.(time.Time); isTime {
-			v = t.UTC()
-		}
-		out.Rows = append(out.Rows, []any{v})
-	}
-	return out, nil
-}
-
 // slab hands out rows of one width carved from a few large allocations.
 type slab struct {
 	width int
@@ -357,4 +263,93 @@ func (s *slab) row() []any {
 	r := s.buf[:s.width:s.width]
 	s.buf = s.buf[s.width:]
 	return r
+}
+
+// order by / sort by and top. Keys are computed once per row, then rows are
+// sorted stably. Defaults follow Kusto: descending; nulls last when
+// descending and first when ascending.
+
+func (x *exec) sort(op *sortOp, in *Table) (*Table, error) {
+	rows, err := x.sortedRows(op.keys, in)
+	if err != nil {
+		return nil, err
+	}
+	return &Table{Columns: in.Columns, Rows: rows}, nil
+}
+
+func (x *exec) top(op *topOp, in *Table) (*Table, error) {
+	n, err := x.constLong(op.n, "top")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.sortedRows([]sortKey{op.key}, in)
+	if err != nil {
+		return nil, err
+	}
+	if n < int64(len(rows)) {
+		rows = rows[:n]
+	}
+	return &Table{Columns: in.Columns, Rows: rows}, nil
+}
+
+func (x *exec) sortedRows(keys []sortKey, in *Table) ([][]any, error) {
+	s := newScope(x, in.Columns)
+	fns := make([]evalFn, len(keys))
+	for i, k := range keys {
+		c, err := s.scalar(k.x)
+		if err != nil {
+			return nil, err
+		}
+		fns[i] = c.fn
+	}
+	type keyed struct {
+		keys []any
+		row  []any
+	}
+	items := make([]keyed, len(in.Rows))
+	flat := make([]any, len(in.Rows)*len(keys))
+	for n, r := range in.Rows {
+		kv := flat[n*len(keys) : (n+1)*len(keys)]
+		for i, f := range fns {
+			kv[i] = f(r)
+		}
+		items[n] = keyed{keys: kv, row: r}
+	}
+	sort.SliceStable(items, func(a, b int) bool {
+		for i, k := range keys {
+			c := compareSortKey(items[a].keys[i], items[b].keys[i], k)
+			if c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		rows[i] = it.row
+	}
+	return rows, nil
+}
+
+// compareSortKey orders two key values under one sort key's direction and null placement.
+func compareSortKey(a, b any, k sortKey) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		if k.nullsFirst {
+			return -1
+		}
+		return 1
+	case b == nil:
+		if k.nullsFirst {
+			return 1
+		}
+		return -1
+	}
+	c := sortCompare(a, b)
+	if !k.asc {
+		c = -c
+	}
+	return c
 }

@@ -1,8 +1,6 @@
 package kql
 
-import (
-	"strings"
-)
+import "strings"
 
 // Scalar expressions are compiled once per operator into closures over a row
 // ([]any, in the column order of the operator's input). Compilation resolves

@@ -1,8 +1,6 @@
 package kql
 
-import (
-	"time"
-)
+import "time"
 
 // Aggregation functions for summarize. Each call gets one aggState per group;
 // rows are added one by one and the result is read at the end. Nulls are
@@ -71,7 +69,7 @@ func init() {
 		"anyif":                {minArgs: 2, maxArgs: 2, prefix: "anyif_", typ: sameAsArg, new: newAny(true)},
 		"make_bag":             {minArgs: 1, maxArgs: 2, prefix: "bag_", typ: fixed("dynamic"), new: newBag(false)},
 		"make_bag_if":          {minArgs: 2, maxArgs: 3, prefix: "bag_", typ: fixed("dynamic"), new: newBag(true)},
-		// arg_max and arg_min produce several columns; summarize.go handles them.
+		// arg_max and arg_min produce several columns; tabular_summarize.go handles them.
 		"arg_max": {minArgs: 2, maxArgs: -1},
 		"arg_min": {minArgs: 2, maxArgs: -1},
 		"argmax":  {minArgs: 2, maxArgs: -1},

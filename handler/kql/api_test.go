@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Unsupported or wrong queries fail with an error that names the culprit and
@@ -107,5 +108,26 @@ func TestOddInputs(t *testing.T) {
 		if err != nil && !errors.As(err, &kerr) {
 			t.Errorf("%q: got %v, want a *kql.Error", q, err)
 		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tbl := &Table{
+		Columns: []Column{{"Name", "string"}, {"N", "long"}, {"When", "datetime"}, {"D", "dynamic"}},
+		Rows: [][]any{
+			{"short", int64(1), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), []any{"a"}},
+			{strings.Repeat("x", 60), nil, nil, map[string]any{"multi": "line\nvalue"}},
+		},
+	}
+	var b strings.Builder
+	if err := Format(&b, tbl); err != nil {
+		t.Fatal(err)
+	}
+	want := "Name                                              N  When                          D\n" +
+		"------------------------------------------------  -  ----------------------------  -----------------------\n" +
+		"short                                             1  2024-01-01T00:00:00.0000000Z  [\"a\"]\n" +
+		strings.Repeat("x", 47) + "…" + strings.Repeat(" ", 35) + "{\"multi\":\"line\\nvalue\"}\n"
+	if b.String() != want {
+		t.Errorf("Format:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

@@ -2,6 +2,9 @@ package kql
 
 import "strings"
 
+// The parser's tabular operators: each name after a pipe (where, summarize,
+// join, mv-expand, parse...) and the clauses it takes.
+
 // unsupportedOps are real KQL operators this engine does not run; naming them
 // gives a clearer error than "unknown operator".
 var unsupportedOps = map[string]bool{

@@ -3,26 +3,13 @@ package kql
 import "strings"
 
 // The parser is a hand-written recursive descent over the token list. This
-// file holds statements and pipeline sources; parse_ops.go the tabular
-// operators; parse_expr.go scalar expressions and literals.
+// file holds the parser's token helpers, statements and pipeline sources;
+// syntax_parse_ops.go the tabular operators; syntax_parse_expr.go scalar
+// expressions and literals.
 
 type parser struct {
 	toks []token
 	i    int
-}
-
-// Parse checks the syntax of a query and returns its tree. Function names and
-// column names are checked only when the query runs.
-func Parse(query string) (*Query, error) {
-	toks, err := lex(query)
-	if err != nil {
-		return nil, err
-	}
-	if strings.HasPrefix(strings.TrimSpace(query), "```") && len(toks) == 2 && toks[0].kind == tString {
-		return nil, errorf(toks[0].pos, "the whole query is one ``` multi-line string literal: strip the markdown ```kusto fence first")
-	}
-	p := &parser{toks: toks}
-	return p.query()
 }
 
 func (p *parser) peek() token        { return p.toks[p.i] }
