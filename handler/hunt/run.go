@@ -149,7 +149,8 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 
 // hunt does the work of a run whose state loaded.
 func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w Window, sum *Summary) error {
-	res, err := r.Source.Query(ctx, w.Declare(h.Query), Window{Start: w.Start.Add(-ClockSkew), End: now})
+	query, timespan := w.Request(h.Query, now)
+	res, err := r.Source.Query(ctx, query, timespan)
 	if err != nil {
 		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
 	}

@@ -42,6 +42,15 @@ func (w Window) Declare(query string) string {
 	return fmt.Sprintf(declaration, w.Start.UTC().Format(time.RFC3339Nano), w.End.UTC().Format(time.RFC3339Nano)) + query
 }
 
+// Request is the one rule for what a query over window w asks of a Source: the query text with
+// the window declared (see Declare), and the timespan the source must make visible, from
+// ClockSkew before the window's start to until. A run passes its own now as until (rows logged
+// since the window's end stay visible, see Runner.Settle); the commands and links that look at
+// one window pass its end.
+func (w Window) Request(query string, until time.Time) (text string, timespan Window) {
+	return w.Declare(query), Window{Start: w.Start.Add(-ClockSkew).UTC(), End: until.UTC()}
+}
+
 func (w Window) String() string {
 	return w.Start.UTC().Format(time.RFC3339) + ".." + w.End.UTC().Format(time.RFC3339)
 }
