@@ -37,7 +37,7 @@ function editedCopy(t, from, to) {
 test('the corrected hunt passes and returns the columns the pipeline reads', () => {
   const r = run(path.relative(ROOT, CORRECTED));
   assert.equal(r.status, 0, r.out);
-  assert.match(r.out, /^ok {3}handler\/hunt\/bundled\/runcommand-mde\.yaml \(21 result columns\)$/m);
+  assert.match(r.out, /^ok {3}handler\/hunt\/bundled\/runcommand-mde\.yaml \(22 result columns\)$/m);
 
   const { problems, columns } = checkHuntFile(CORRECTED, globals);
   assert.deepEqual(problems, []);
@@ -47,7 +47,8 @@ test('the corrected hunt passes and returns the columns the pipeline reads', () 
     Caller: 'string', CallerIpAddress: 'string', SubscriptionId: 'string', ResourceGroup: 'string',
     VirtualMachineName: 'string', ResourceId: 'string', OperationNameValue: 'string', ActivityStatus: 'string',
     DeviceName: 'string', DeviceId: 'string', PowershellFileName: 'string', PowershellFileSize: 'long',
-    PowershellExecStart: 'datetime', PowershellExecEnd: 'datetime', PowershellScriptCommands: 'dynamic',
+    PowershellExecStart: 'datetime', PowershellExecEnd: 'datetime', PowershellCommandsInOrder: 'dynamic',
+    PowershellScriptCommands: 'dynamic',
     CommandCount: 'long', ScriptFingerprintHash: 'string',
   })) {
     assert.equal(types[name], type, `column ${name}`);

@@ -278,8 +278,9 @@ func (lx *lexer) quoted(p Pos, verbatim bool) error {
 			b.WriteString(s)
 			lx.advance(n)
 		default:
-			b.WriteByte(c)
-			lx.advance(1)
+			_, size := utf8.DecodeRuneInString(lx.src[lx.off:])
+			b.WriteString(lx.src[lx.off : lx.off+size])
+			lx.advance(size)
 		}
 	}
 }

@@ -17,6 +17,7 @@ func TestLexer(t *testing.T) {
 		{`1d 30m 1.5h 100ms 2.5 7 0x1F`, `ts:1d ts:30m ts:1.5h ts:100ms r:2.5 n:7 n:0x1F`},
 		{`datetime(2024-01-01 10:00:00Z) guid(74be27de-1e4e) int(null) datetime("2024")`, `id:datetime raw:2024-01-01 10:00:00Z id:guid raw:74be27de-1e4e id:int raw:null id:datetime p:( s:2024 p:)`},
 		{"a // comment\n| b", `id:a p:| id:b`},
+		{`"é→x" @'ü' 'Ω'`, `s:é→x s:ü s:Ω`}, // non-ASCII characters in every quoted form
 		{"@'c:\\x' \"a\\\"b\" ```multi\nline```", "s:c:\\x s:a\"b s:multi\nline"},
 		{`x <> y <= z .. w =~ v !~ u`, `id:x p:<> id:y p:<= id:z p:.. id:w p:=~ id:v p:!~ id:u`},
 	} {

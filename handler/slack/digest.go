@@ -69,7 +69,7 @@ func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
 	suffix := ": " + plain(what, 40)
 	head := prefix + plain(huntName(h), maxHeaderText-textLen(prefix)-textLen(suffix)) + suffix
 	b.add(slackapi.NewHeaderBlock(plainObj(head, true)), head)
-	b.mitre()
+	b.mitre(false)
 	b.digestCounts(fs)
 	if o.WorkspaceResourceID != "" {
 		if first, last, ok := timeRange(fs); ok {
@@ -160,6 +160,9 @@ func (b *builder) digestCounts(fs []*hunt.Finding) {
 				if counts[vals[i]] != counts[vals[j]] {
 					return counts[vals[i]] > counts[vals[j]]
 				}
+				if a, b := entityText(vals[i]), entityText(vals[j]); a != b {
+					return a < b
+				}
 				return vals[i] < vals[j]
 			})
 			lines := []string{fmt.Sprintf("*%s* (%s distinct)", md(entityLabel(e, m), 60), count(len(vals)))}
@@ -168,7 +171,7 @@ func (b *builder) digestCounts(fs []*hunt.Finding) {
 					lines = append(lines, fmt.Sprintf("_… and %s more_", count(len(vals)-i)))
 					break
 				}
-				lines = append(lines, code(v, digestValueMax)+" × "+count(counts[v]))
+				lines = append(lines, code(entityText(v), digestValueMax)+" × "+count(counts[v]))
 			}
 			field := cutEscaped(strings.Join(lines, "\n"), maxFieldText)
 			fields = append(fields, field)
@@ -195,8 +198,8 @@ func compactLine(h *hunt.Hunt, f *hunt.Finding, i int) string {
 	}
 	parts = append(parts, entityFacts(h, f)...)
 	lists := 0
-	for _, c := range f.Fields {
-		if len(c.List) > 0 && lists < 3 {
+	for _, c := range displayLists(f) {
+		if lists < 3 {
 			label, noun := listNames(c.Name)
 			if noun == "items" {
 				noun = md(label, 40) + " items"
@@ -228,8 +231,8 @@ func (b *builder) digestFull(fs []*hunt.Finding, budget int) {
 		b.add(slackapi.NewSectionBlock(mrkdwn(line), nil, nil), line)
 		used += fixed
 		share := min(digestListMax, (budget-used)/(n-i))
-		for _, c := range f.Fields {
-			if len(c.List) == 0 || share <= 0 {
+		for _, c := range displayLists(f) {
+			if share <= 0 {
 				continue
 			}
 			blks, u := listBlocks(c.Name, c.List, share)

@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func runCommandHunt() *hunt.Hunt {
 			{EntityType: "Account", FieldMappings: []hunt.FieldMapping{{Identifier: "FullName", ColumnName: "Caller"}}},
 			{EntityType: "IP", FieldMappings: []hunt.FieldMapping{{Identifier: "Address", ColumnName: "CallerIpAddress"}}},
 			{EntityType: "Host", FieldMappings: []hunt.FieldMapping{{Identifier: "HostName", ColumnName: "VirtualMachineName"}}},
+			{EntityType: "AzureResource", FieldMappings: []hunt.FieldMapping{{Identifier: "ResourceId", ColumnName: "ResourceId"}}},
 		},
 	}
 }
@@ -33,9 +35,14 @@ const (
 
 var testTime = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
-// runCommandFinding is one row of the bundled hunt with the given PowerShell commands.
+// runCommandFinding is one row of the bundled hunt with the given PowerShell commands, in the
+// order they ran (and sorted, as the hunt fingerprints them).
 func runCommandFinding(commands []string) *hunt.Finding {
 	ts := func(d time.Duration) string { return testTime.Add(d).Format(time.RFC3339Nano) }
+	var sorted []string
+	if commands != nil {
+		sorted = slices.Compact(slices.Sorted(slices.Values(commands)))
+	}
 	return &hunt.Finding{
 		Fingerprint: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Occurrence:  "c1f0a6de-7b1c-4e4f-9a55-2d0c8e7b1a33",
@@ -59,7 +66,8 @@ func runCommandFinding(commands []string) *hunt.Finding {
 			{Name: "PowershellFileSize", Type: "long", Text: "1284"},
 			{Name: "PowershellExecStart", Type: "datetime", Text: ts(12 * time.Second)},
 			{Name: "PowershellExecEnd", Type: "datetime", Text: ts(38 * time.Second)},
-			{Name: "PowershellScriptCommands", Type: "dynamic", List: commands},
+			{Name: "PowershellCommandsInOrder", Type: "dynamic", List: commands},
+			{Name: "PowershellScriptCommands", Type: "dynamic", List: sorted},
 			{Name: "CommandCount", Type: "long", Text: fmt.Sprint(len(commands))},
 			{Name: "ScriptFingerprintHash", Type: "string", Text: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		},
@@ -94,7 +102,8 @@ func manyFindings(n int) []*hunt.Finding {
 		f.Fields[4].Text = testCallers[i%len(testCallers)]
 		f.Fields[5].Text = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
 		f.Fields[8].Text = testVMs[i%len(testVMs)]
-		f.Fields[20].Text = f.Fingerprint
+		f.Fields[9].Text = strings.TrimSuffix(testVM, "vm-web-01") + testVMs[i%len(testVMs)]
+		f.Fields[21].Text = f.Fingerprint
 		out[i] = f
 	}
 	return out

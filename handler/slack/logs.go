@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
 )
@@ -85,20 +87,126 @@ func findingLogsURL(workspace string, h *hunt.Hunt, first, last time.Time) strin
 	return LogsURL(workspace, w.Declare(linkQuery(h.Query)), w.Start.Add(-hunt.ClockSkew), w.End)
 }
 
-// linkQuery shortens a query for a link: it drops blank lines and lines holding only a comment,
-// and trailing blanks. A query with a multi-line string literal (```) is left as it is, since its
-// lines may be data.
+// logsNear is how far around a finding's own times the link to its occurrence looks.
+const logsNear = 10 * time.Minute
+
+// occurrenceLogsURL links to the finding f of h in Log Analytics. When f's occurrence comes from
+// a column (see occurrenceColumn), the query keeps only that occurrence (h's query, then
+// `| where <column> == "<value>"`) over the finding's own times (see timeExtent) widened by
+// logsNear and out to whole minutes; otherwise it is h's whole query over the hour either side
+// of f.Time, as findingLogsURL makes it.
+func occurrenceLogsURL(workspace string, h *hunt.Hunt, f *hunt.Finding) string {
+	col := occurrenceColumn(h, f)
+	filter, ok := kqlEquals(col, f.Value(col))
+	if !ok || f.Time.IsZero() {
+		return findingLogsURL(workspace, h, f.Time, f.Time)
+	}
+	first, last := timeExtent(f, logsMargin)
+	w := hunt.Window{
+		Start: first.Add(-logsNear).UTC().Truncate(time.Minute),
+		End:   last.Add(logsNear + time.Minute - 1).UTC().Truncate(time.Minute),
+	}
+	q := strings.TrimRight(linkQuery(h.Query), " \t\r\n;") + "\n| where " + filter
+	return LogsURL(workspace, w.Declare(q), w.Start.Add(-hunt.ClockSkew), w.End)
+}
+
+// occurrenceColumn names the column f's occurrence comes from: the hunt's occurrence column, or
+// else the column holding f.Occurrence (the pipeline's default, CorrelationId); "" when f's
+// occurrence is a hash of its row, which no column holds.
+func occurrenceColumn(h *hunt.Hunt, f *hunt.Finding) string {
+	if h.Occurrence != "" {
+		return h.Occurrence
+	}
+	for _, c := range f.Fields {
+		if f.Occurrence != "" && len(c.List) == 0 && c.Text == f.Occurrence {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// timeExtent returns the earliest and latest of f.Time and those of f's datetime columns that are
+// within margin of it (a column may hold another time, such as when an account was created).
+func timeExtent(f *hunt.Finding, margin time.Duration) (first, last time.Time) {
+	first, last = f.Time, f.Time
+	for _, c := range f.Fields {
+		t, err := time.Parse(time.RFC3339Nano, c.Text)
+		if c.Type != "datetime" || err != nil || t.Before(f.Time.Add(-margin)) || t.After(f.Time.Add(margin)) {
+			continue
+		}
+		if t.Before(first) {
+			first = t
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	return first, last
+}
+
+// kqlIdent is a column name KQL reads as it is.
+var kqlIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// kqlEquals writes `col == "value"` in KQL: col bracketed (["..."]) unless it is a plain
+// identifier, value a double-quoted string literal with the escapes the Kusto documentation
+// gives (\\ \" \n \r \t). It reports false, and writes nothing, for an empty value or one
+// holding other control characters or invalid UTF-8, which no documented literal can hold.
+func kqlEquals(col, value string) (string, bool) {
+	v, ok := kqlString(value)
+	if col == "" || value == "" || !ok {
+		return "", false
+	}
+	if !kqlIdent.MatchString(col) {
+		if col, ok = kqlString(col); !ok {
+			return "", false
+		}
+		col = "[" + col + "]"
+	}
+	return col + " == " + v, true
+}
+
+// kqlString writes s as a double-quoted KQL string literal.
+func kqlString(s string) (string, bool) {
+	if !utf8.ValidString(s) {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if unicode.IsControl(r) {
+				return "", false
+			}
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String(), true
+}
+
+// linkQuery shortens a query for a link, which Slack bounds (see maxLogsLink): it drops blank
+// lines, lines holding only a comment, and the blanks that indent or end a line. A query with a
+// multi-line string literal (```) is left as it is, since its lines may be data; elsewhere a
+// line break never falls inside a string, so no data changes.
 func linkQuery(q string) string {
 	if strings.Contains(q, "```") {
 		return q
 	}
 	var keep []string
 	for _, line := range strings.Split(q, "\n") {
-		line = strings.TrimRight(line, " \t\r")
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "//") {
-			continue
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "//") {
+			keep = append(keep, t)
 		}
-		keep = append(keep, line)
 	}
 	return strings.Join(keep, "\n")
 }

@@ -31,7 +31,7 @@ const (
 	otherBudget   = 2500                 // all other columns together, at most
 	maxOtherBlks  = 3                    // context blocks for other columns (10 elements each)
 	maxLinkURL    = 600                  // a portal link longer than this is left out
-	maxLogsLink   = sectionBudget        // a Log Analytics link (its section's text) longer than this is left out
+	maxLogsLink   = maxSectionText       // a Log Analytics link (its section's text) longer than this is left out
 	maxFactFields = 2 * maxFields        // fact fields, in at most two sections
 	fallbackMax   = 500                  // the notification text
 	minimalMax    = 3000                 // the plain-text message sent when Slack refuses the blocks
@@ -82,8 +82,8 @@ func BuildWith(h *hunt.Hunt, f *hunt.Finding, o BuildOptions) Message {
 		f = &hunt.Finding{}
 	}
 	b := builder{h: h, f: f, shown: map[string]bool{}}
-	b.header()
-	b.mitre()
+	titled := b.header()
+	b.mitre(titled)
 	if o.Record != nil {
 		text := Summary(h, o.Record)
 		b.add(slackapi.NewContextBlock("", mrkdwn(text)), text)
@@ -154,13 +154,20 @@ func huntName(h *hunt.Hunt) string {
 	return h.Name
 }
 
-func (b *builder) header() {
+// header says what happened and where (see headlineOf), after the severity's emoji. It reports
+// whether that is more than the hunt's name, which the MITRE line then names.
+func (b *builder) header() bool {
 	prefix := ""
 	if e := emojiFor(b.h.Severity); e != "" {
 		prefix = e + " "
 	}
-	text := prefix + plain(huntName(b.h), maxHeaderText-textLen(prefix))
+	hl := headlineOf(b.h, b.f)
+	if hl.statusCol != "" {
+		b.shown[hl.statusCol] = true
+	}
+	text := prefix + hl.render(plain, maxHeaderText-textLen(prefix))
 	b.add(slackapi.NewHeaderBlock(plainObj(text, true)), text)
+	return hl.host != "" || hl.account != "" || hl.status != ""
 }
 
 // Sentinel's tactic names and their MITRE ATT&CK ids.
@@ -190,12 +197,17 @@ func spaced(s string) string {
 
 const maxMitre = 12
 
-func (b *builder) mitre() {
+// mitre adds a context line with the severity and the hunt's MITRE ATT&CK tactics and
+// techniques, after the hunt's name when withName is set.
+func (b *builder) mitre(withName bool) {
 	var elems []slackapi.MixedElement
 	var texts []string
 	addElem := func(s string) {
 		elems = append(elems, mrkdwn(s))
 		texts = append(texts, s)
+	}
+	if withName {
+		addElem("*Hunt:* " + md(huntName(b.h), 150))
 	}
 	if s := strings.TrimSpace(b.h.Severity); s != "" {
 		addElem("*Severity:* " + md(s, 40))
@@ -266,7 +278,7 @@ func (b *builder) facts() {
 				label += " " + m.Identifier
 			}
 			if v := b.value(m.ColumnName); v != "" {
-				fact(label, code(v, valueMax))
+				fact(label, code(entityText(v), valueMax))
 			}
 		}
 	}
@@ -358,12 +370,12 @@ func (b *builder) portalLink() {
 	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
 }
 
-// logsLink links to the hunt's query in Log Analytics, over the hour either side of the finding.
+// logsLink links to the hunt's query in Log Analytics for this finding (see occurrenceLogsURL).
 func (b *builder) logsLink(workspace string) {
 	if workspace == "" || b.f.Time.IsZero() {
 		return
 	}
-	u := findingLogsURL(workspace, b.h, b.f.Time, b.f.Time)
+	u := occurrenceLogsURL(workspace, b.h, b.f)
 	if u == "" {
 		return
 	}
@@ -374,12 +386,13 @@ func (b *builder) logsLink(workspace string) {
 	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
 }
 
-// lists renders each column holding a list as numbered code blocks within budget units.
+// lists renders each list column to show (see displayLists) as numbered code blocks within
+// budget units.
 func (b *builder) lists(budget int) ([]slackapi.Block, int) {
 	var blocks []slackapi.Block
 	total := 0
-	for _, c := range b.f.Fields {
-		if len(c.List) == 0 || b.shown[c.Name] {
+	for _, c := range displayLists(b.f) {
+		if b.shown[c.Name] {
 			continue
 		}
 		b.shown[c.Name] = true
@@ -479,12 +492,12 @@ func count(n int) string {
 	return strings.TrimSuffix(strings.TrimSuffix(bytesText(strconv.Itoa(n)), " bytes"), " byte")
 }
 
-// others lists the non-empty columns shown nowhere else, as plain_text context elements,
-// within budget units and three context blocks.
+// others lists the non-empty columns shown nowhere else that belong in the small print (see
+// inFooter), as plain_text context elements, within budget units and three context blocks.
 func (b *builder) others(budget int) ([]slackapi.Block, int) {
 	var rest []hunt.Field
 	for _, c := range b.f.Fields {
-		if b.shown[c.Name] || len(c.List) > 0 || strings.TrimSpace(c.Text) == "" {
+		if b.shown[c.Name] || len(c.List) > 0 || strings.TrimSpace(c.Text) == "" || !inFooter(c) {
 			continue
 		}
 		if c.Text == b.f.Fingerprint || c.Text == b.f.Occurrence {
@@ -550,26 +563,30 @@ func (b *builder) footer() (slackapi.Block, int) {
 	return slackapi.NewContextBlock("", elems...), used
 }
 
-// entityValues returns "label: value" for each non-empty entity column.
-func entityValues(h *hunt.Hunt, f *hunt.Finding) []string {
+// entityValues returns "label: value" for each non-empty entity column (see entityText), but
+// for the values the headline already gives.
+func entityValues(h *hunt.Hunt, f *hunt.Finding, hl headline) []string {
 	var out []string
 	for _, e := range h.Entities {
 		for _, m := range e.FieldMappings {
-			if v := strings.TrimSpace(f.Value(m.ColumnName)); v != "" {
-				out = append(out, md(e.EntityType, 40)+": "+md(v, 120))
+			v := strings.TrimSpace(f.Value(m.ColumnName))
+			if v == "" || (strings.EqualFold(e.EntityType, "Host") && v == hl.host) || (strings.EqualFold(e.EntityType, "Account") && v == hl.account) {
+				continue
 			}
+			out = append(out, md(e.EntityType, 40)+": "+md(entityText(v), 120))
 		}
 	}
 	return out
 }
 
-// fallbackText is the notification text: severity, hunt name and entities, on one line.
+// fallbackText is the notification text: severity, headline and the other entities, on one line.
 func fallbackText(h *hunt.Hunt, f *hunt.Finding) string {
-	s := md(huntName(h), 150)
+	hl := headlineOf(h, f)
+	s := hl.render(md, 200)
 	if sev := strings.TrimSpace(h.Severity); sev != "" {
 		s = md(sev, 40) + " · " + s
 	}
-	if ents := entityValues(h, f); len(ents) > 0 {
+	if ents := entityValues(h, f, hl); len(ents) > 0 {
 		s += " — " + strings.Join(ents, ", ")
 	}
 	return cutEscaped(s, fallbackMax)
@@ -605,20 +622,19 @@ func Minimal(h *hunt.Hunt, f *hunt.Finding, reason string) string {
 	if f == nil {
 		f = &hunt.Finding{}
 	}
-	lines := []string{"*" + md(huntName(h), 150) + "*"}
+	hl := headlineOf(h, f)
+	lines := []string{"*" + hl.render(md, 200) + "*"}
 	if sev := strings.TrimSpace(h.Severity); sev != "" {
 		lines[0] += " (" + md(sev, 40) + ")"
 	}
-	if ents := entityValues(h, f); len(ents) > 0 {
+	if ents := entityValues(h, f, hl); len(ents) > 0 {
 		lines = append(lines, strings.Join(ents, " · "))
 	}
 	if !f.Time.IsZero() {
 		lines = append(lines, "When: "+f.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
-	for _, c := range f.Fields {
-		if len(c.List) > 0 {
-			lines = append(lines, fmt.Sprintf("%s: %s items (not shown)", md(c.Name, 80), count(len(c.List))))
-		}
+	for _, c := range displayLists(f) {
+		lines = append(lines, fmt.Sprintf("%s: %s items (not shown)", md(c.Name, 80), count(len(c.List))))
 	}
 	if f.Fingerprint != "" {
 		lines = append(lines, "Fingerprint: "+md(f.Fingerprint, 100))

@@ -418,16 +418,16 @@ func TestGolden(t *testing.T) {
 		text  string
 	}{
 		{"runcommand", func() Message { return Build(runCommandHunt(), runCommandFinding(typicalCommands)) },
-			"Medium · Azure VM Run Command linked with MDE — Account: alice.admin@contoso.com, IP: 203.0.113.47, Host: vm-web-01"},
+			"Medium · Azure VM Run Command linked with MDE on vm-web-01 by alice.admin@contoso.com — IP: 203.0.113.47, AzureResource: vm-web-01 (rg-prod-web)"},
 		{"runcommand-hostile-long", func() Message { return Build(hostileLongFinding()) },
-			"High · Azure VM Run Command linked with MDE — Account: &lt;@U123&gt; ∗mallory∗@contoso.com, IP: 203.0.113.47, Host: vm-web-01"},
+			"High · Azure VM Run Command linked with MDE on vm-web-01 by &lt;@U123&gt; ∗mallory∗@contoso.com — IP: 203.0.113.47, AzureResource: vm-web-01 (rg-prod-web)"},
 		{"runcommand-update", func() Message {
 			return BuildWith(runCommandHunt(), runCommandFinding(typicalCommands), BuildOptions{Record: rec})
-		}, "Medium · Azure VM Run Command linked with MDE — Account: alice.admin@contoso.com, IP: 203.0.113.47, Host: vm-web-01"},
+		}, "Medium · Azure VM Run Command linked with MDE on vm-web-01 by alice.admin@contoso.com — IP: 203.0.113.47, AzureResource: vm-web-01 (rg-prod-web)"},
 		{"runcommand-digest", func() Message { return BuildDigest(runCommandHunt(), manyFindings(40), BuildOptions{}) },
 			"Medium · Azure VM Run Command linked with MDE: 40 new findings"},
 		{"runcommand-repeat", func() Message { return BuildRepeat(runCommandHunt(), manyFindings(2)[1]) },
-			"New occurrence: Azure VM Run Command linked with MDE — Account: bob.ops@contoso.com, IP: 10.0.0.1, Host: vm-web-02"},
+			"New occurrence: Azure VM Run Command linked with MDE on vm-web-02 by bob.ops@contoso.com — IP: 10.0.0.1, AzureResource: vm-web-02 (rg-prod-web)"},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			m := test.build()

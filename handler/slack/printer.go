@@ -187,14 +187,14 @@ func Render(m Message) string {
 	for _, blk := range m.Blocks {
 		switch x := blk.(type) {
 		case *slackapi.HeaderBlock:
-			title := Readable(x.Text.Text)
+			title := readableObj(x.Text)
 			fmt.Fprintf(&b, "%s\n%s\n", title, strings.Repeat("=", min(textLen(title), 80)))
 		case *slackapi.SectionBlock:
 			if x.Text != nil {
-				b.WriteString(Readable(x.Text.Text) + "\n")
+				b.WriteString(readableObj(x.Text) + "\n")
 			}
 			for _, f := range x.Fields {
-				label, value, ok := strings.Cut(Readable(f.Text), "\n")
+				label, value, ok := strings.Cut(readableObj(f), "\n")
 				value = strings.ReplaceAll(value, "\n", "\n"+strings.Repeat(" ", 18))
 				if ok {
 					fmt.Fprintf(&b, "  %-15s %s\n", label+":", value)
@@ -206,7 +206,7 @@ func Render(m Message) string {
 			var parts []string
 			for _, e := range x.ContextElements.Elements {
 				if t, ok := e.(*slackapi.TextBlockObject); ok {
-					parts = append(parts, Readable(t.Text))
+					parts = append(parts, readableObj(t))
 				}
 			}
 			b.WriteString(strings.Join(parts, " · ") + "\n")
@@ -218,51 +218,98 @@ func Render(m Message) string {
 	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
+// readableObj turns a text object into terminal text: mrkdwn as Readable does, plain_text (which
+// has no markup) with only its entities decoded and, where Slack shows emoji codes, the one of
+// ours that starts it.
+func readableObj(t *slackapi.TextBlockObject) string {
+	if t == nil {
+		return ""
+	}
+	if t.Type != slackapi.PlainTextType {
+		return Readable(t.Text)
+	}
+	s := t.Text
+	if t.Emoji != nil && *t.Emoji {
+		s = leadingEmoji(s)
+	}
+	return entities.Replace(s)
+}
+
 var (
 	token  = regexp.MustCompile(`<([^<>|]+)\|([^<>]*)>`)
 	bold   = regexp.MustCompile(`\*([^*\n]+)\*`)
+	italic = regexp.MustCompile(`_([^_\n]+)_`)
 	inline = regexp.MustCompile("`[^`\n]*`")
-	emoji  = strings.NewReplacer(
-		":red_circle: ", "[HIGH] ", ":large_orange_circle: ", "[MEDIUM] ",
-		":large_yellow_circle: ", "[LOW] ", ":large_blue_circle: ", "[INFO] ", ":white_circle: ", "",
-		":link: ", "", ":mag: ", "", ":repeat: ", "", ":paperclip: ", "", ":rotating_light: ", "",
-		":white_check_mark: ", "", ":large_green_circle: ", "", "\u00ad", "",
-	)
+	// entities are the three Slack reads as markup (see escape.go).
+	entities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+	// lookAlikes undoes what mrkdwnText and inlineCode write for data's own *, _, ~ and `.
+	lookAlikes = strings.NewReplacer("∗", "*", "ˍ", "_", "∼", "~", "ˋ", "`", "\u00ad&gt;", "&gt;")
+	// emojiTexts are the emoji codes our texts start with, and what a terminal shows for them.
+	emojiTexts = []struct{ code, text string }{
+		{":red_circle: ", "[HIGH] "}, {":large_orange_circle: ", "[MEDIUM] "}, {":large_yellow_circle: ", "[LOW] "},
+		{":large_blue_circle: ", "[INFO] "}, {":white_circle: ", ""}, {":link: ", ""}, {":mag: ", ""},
+		{":repeat: ", ""}, {":paperclip: ", ""}, {":rotating_light: ", ""}, {":white_check_mark: ", ""},
+		{":large_green_circle: ", ""},
+	}
 )
 
-// Readable turns message text into terminal text: links become "label (url)", dates their
-// fallback, entities the characters they stand for; outside code blocks, bold and inline-code
-// markers and emoji codes go. Data never holds raw markers there (see escape.go), so only ours do.
+// leadingEmoji replaces the emoji code of ours that starts s, if any: we put them nowhere else,
+// so one anywhere else is data's.
+func leadingEmoji(s string) string {
+	for _, e := range emojiTexts {
+		if rest, ok := strings.CutPrefix(s, e.code); ok {
+			return e.text + rest
+		}
+	}
+	return s
+}
+
+// Readable turns mrkdwn message text into terminal text: links become "label (url)", dates their
+// fallback, entities the characters they stand for, code blocks indented lines; outside code
+// blocks, bold and italic markers and a leading emoji code go. Data is printed as it came: the
+// look-alikes that stand for its own markup characters (see escape.go) are turned back.
 func Readable(s string) string {
-	parts := strings.Split(s, "```")
+	parts := strings.Split(leadingEmoji(s), "```")
 	for i, p := range parts {
 		if i%2 == 1 && i < len(parts)-1 { // inside a code block: indent it
-			lines := strings.Split(strings.Trim(strings.ReplaceAll(p, "\u200b", ""), "\n"), "\n")
+			p = strings.ReplaceAll(p, "\u200b`", "`") // see codeBlock
+			lines := strings.Split(strings.Trim(p, "\n"), "\n")
 			parts[i] = "    " + strings.Join(lines, "\n    ")
 			continue
 		}
-		// Inline code holds data as it is; only the text between spans is our markup.
+		// Inline code holds data as it is but for its backticks; only the text between spans
+		// is our markup.
 		var b strings.Builder
 		last := 0
 		for _, loc := range inline.FindAllStringIndex(p, -1) {
 			b.WriteString(readableMarkup(p[last:loc[0]]))
-			b.WriteString(p[loc[0]+1 : loc[1]-1])
+			b.WriteString(strings.ReplaceAll(p[loc[0]+1:loc[1]-1], "ˋ", "`"))
 			last = loc[1]
 		}
 		b.WriteString(readableMarkup(p[last:]))
 		parts[i] = b.String()
 	}
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(strings.Join(parts, ""))
+	return entities.Replace(strings.Join(parts, ""))
 }
 
-// readableMarkup rewrites our markup outside code: links, dates, bold and emoji codes.
+// readableMarkup rewrites our markup in mrkdwn outside code: links and dates, then bold and
+// italics between them, where any *, _, ~ or ` is ours, data's being look-alikes.
 func readableMarkup(s string) string {
-	s = token.ReplaceAllStringFunc(s, func(t string) string {
-		m := token.FindStringSubmatch(t)
-		if strings.HasPrefix(m[1], "http") {
-			return m[2] + " (" + m[1] + ")"
+	text := func(s string) string {
+		return lookAlikes.Replace(italic.ReplaceAllString(bold.ReplaceAllString(s, "$1"), "$1"))
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range token.FindAllStringSubmatchIndex(s, -1) {
+		b.WriteString(text(s[last:m[0]]))
+		url, label := s[m[2]:m[3]], text(s[m[4]:m[5]])
+		if strings.HasPrefix(url, "http") {
+			b.WriteString(label + " (" + url + ")")
+		} else {
+			b.WriteString(label) // a date's fallback
 		}
-		return m[2] // a date's fallback
-	})
-	return emoji.Replace(bold.ReplaceAllString(s, "$1"))
+		last = m[1]
+	}
+	b.WriteString(text(s[last:]))
+	return b.String()
 }

@@ -28,8 +28,10 @@ func TestPrinter(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"──── message 1 ────", "──── message 2 ────",
-		"[HIGH] Azure VM Run Command linked with MDE",
-		"Account:        <@U123> *mallory*@contoso.com", // data shown as it is, not as markup
+		// data shown as it is, not as markup, in the notification text, the header and the facts
+		"High · Azure VM Run Command linked with MDE on vm-web-01 by <@U123> *mallory*@contoso.com — IP: 203.0.113.47",
+		"[HIGH] Azure VM Run Command linked with MDE on vm-web-01 by <@U123> *mallory*@contoso.com\n=====",
+		"Account:        <@U123> *mallory*@contoso.com",
 		"When:           2025-03-14 09:26 UTC",
 		"Script:         script3.ps1 (1,284 bytes)",
 		"View VM in Azure portal (https://portal.azure.com/#@/resource" + testVM + ")",
@@ -37,7 +39,7 @@ func TestPrinter(t *testing.T) {
 		"PowerShell commands (400 commands)",
 		"      2. Write-Output '<!channel> ```' *bold* _x_",
 		"    166. Write-Output",
-		"… and 232 more commands",
+		"… and 231 more commands",
 		"Fingerprint 9f86d081",
 	} {
 		if !strings.Contains(got, want) {
@@ -46,6 +48,49 @@ func TestPrinter(t *testing.T) {
 	}
 	if strings.ContainsAny(got, "\x1b\u202e") || strings.Contains(got, "&amp;") || strings.Contains(got, "&lt;") {
 		t.Errorf("output holds escapes or control characters:\n%s", got)
+	}
+}
+
+// TestReadable: the terminal shows data as it came, whatever markup characters it holds, and
+// turns only Slack's markup, ours, into text.
+func TestReadable(t *testing.T) {
+	const data = "*b* `c` _u_ ~t~ a_b :link: <x|y> &amp; > q"
+	h := &hunt.Hunt{Name: "Hunt " + data, Severity: "High", Tactics: []string{"Made_Up"},
+		Entities: []hunt.EntityMapping{{EntityType: "Host", FieldMappings: []hunt.FieldMapping{{Identifier: "HostName", ColumnName: "Host"}}}}}
+	f := &hunt.Finding{Fingerprint: "fp " + data, Occurrence: "occ", Time: testTime, Fields: []hunt.Field{
+		{Name: "Host", Text: "vm " + data},
+		{Name: "Other", Text: data},
+		{Name: "Commands", List: []string{data, "```" + data}},
+	}}
+	m := Build(h, f)
+	got := Readable(m.Text) + "\n" + Render(m)
+	for _, want := range []string{
+		"High · Hunt " + data + " on vm " + data,     // the notification text (mrkdwn)
+		"[HIGH] Hunt " + data + " on vm " + data[:9], // the header (plain_text), cut to fit
+		"Hunt: Hunt " + data + " · Severity: High · Tactics: Made_Up",
+		"Host:           vm " + data, // a fact (inline code)
+		"1. " + data,                 // a code block
+		"2. ```" + data,
+		"Other: " + data, // small print (plain_text)
+		"Fingerprint fp " + data + " · Occurrence occ",
+		"When:           2025-03-14 09:26 UTC",
+		"Commands (2 commands)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, test := range []struct{ in, want string }{
+		{"*bold* _… and 3 more_ `code`", "bold … and 3 more code"},
+		{":link: <https://portal.azure.com/#blade/Microsoft_Azure_Monitoring_Logs/x|View in Log Analytics>", "View in Log Analytics (https://portal.azure.com/#blade/Microsoft_Azure_Monitoring_Logs/x)"},
+		{"<!date^1741944413^{date_short_pretty} {time}|2025-03-14 09:26 UTC> · ∗x∗ ˍ ∼ ˋ", "2025-03-14 09:26 UTC · *x* _ ~ `"},
+		{"\u00ad&gt; quote &lt;!here&gt; &amp;amp;", "> quote <!here> &amp;"},
+		{"a :link: b", "a :link: b"}, // an emoji code of data's, not at the start
+		{"```\nx`\u200b`\u200b`\n```", "    x```"},
+	} {
+		if got := Readable(test.in); got != test.want {
+			t.Errorf("Readable(%q) = %q, want %q", test.in, got, test.want)
+		}
 	}
 }
 
@@ -141,7 +186,7 @@ func TestPrinterRepeat(t *testing.T) {
 		want []string
 	}{
 		{"update", nil, []string{
-			"↳ thread reply to message 4: New occurrence · 2025-03-14 09:27 UTC\n    Account bob.ops@contoso.com · IP 10.0.0.1 · Host vm-web-02\n    Occurrence 00000000-0000-4000-8000-000000000002",
+			"↳ thread reply to message 4: New occurrence · 2025-03-14 09:27 UTC\n    Account bob.ops@contoso.com · IP 10.0.0.1 · Host vm-web-02 · AzureResource vm-web-02 (rg-prod-web)\n    Occurrence 00000000-0000-4000-8000-000000000002",
 			"↳ thread reply to message 4: New occurrence · 2025-03-14 09:28 UTC",
 			"✎ update of message 4: Seen 3 times · hosts: vm-web-01, vm-web-02 · last seen 2025-03-14 09:28 UTC\n",
 		}},

@@ -52,8 +52,9 @@ func BuildRepeat(h *hunt.Hunt, f *hunt.Finding) Message {
 	if len(ids) > 0 {
 		blocks = append(blocks, slackapi.NewContextBlock("", ids...))
 	}
-	fallback := "New occurrence: " + md(huntName(h), 150)
-	if ents := entityValues(h, f); len(ents) > 0 {
+	hl := headlineOf(h, f)
+	fallback := "New occurrence: " + hl.render(md, 200)
+	if ents := entityValues(h, f, hl); len(ents) > 0 {
 		fallback += " — " + strings.Join(ents, ", ")
 	}
 	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: blocks}
@@ -86,7 +87,7 @@ func (b *builder) also(fs []*hunt.Finding) {
 }
 
 // entityFacts returns "*Label* `value`" for the first maxFacts non-empty entity columns of f,
-// labelled as in Build.
+// labelled and written (see entityText) as in Build.
 func entityFacts(h *hunt.Hunt, f *hunt.Finding) []string {
 	var out []string
 	for _, e := range h.Entities {
@@ -95,7 +96,7 @@ func entityFacts(h *hunt.Hunt, f *hunt.Finding) []string {
 			if v == "" || len(out) == maxFacts {
 				continue
 			}
-			out = append(out, "*"+md(entityLabel(e, m), 60)+"* "+code(v, factMax))
+			out = append(out, "*"+md(entityLabel(e, m), 60)+"* "+code(entityText(v), factMax))
 		}
 	}
 	return out
@@ -137,7 +138,7 @@ func Summary(h *hunt.Hunt, rec *hunt.Record) string {
 				shown = append(shown, fmt.Sprintf("+%d more", len(vals)-j))
 				break
 			}
-			shown = append(shown, code(v, summaryValueMax))
+			shown = append(shown, code(entityText(v), summaryValueMax))
 		}
 		parts = append(parts, md(plural(typ), 40)+": "+strings.Join(shown, ", "))
 	}
