@@ -12,7 +12,7 @@ import (
 
 	"github.com/huntwatch/huntwatch/handler/filestore"
 	"github.com/huntwatch/huntwatch/handler/hunt"
-	"github.com/huntwatch/huntwatch/handler/tablestore/storetest"
+	"github.com/huntwatch/huntwatch/handler/hunt/storetest"
 )
 
 func TestConformance(t *testing.T) {
@@ -133,5 +133,63 @@ func increment(t *testing.T, path string, n int) {
 		if len(lost) == 0 {
 			i++
 		}
+	}
+}
+
+// A read-only store (a dry run's) creates nothing, neither for a missing file nor an existing one,
+// reads what a writer stored, and refuses every write.
+func TestOpenReadOnlyCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	missing := filepath.Join(root, ".huntwatch", "state.json")
+	s, err := filestore.OpenReadOnly(missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Load(ctx, "h"); err != nil || len(st.Records) != 0 || !st.WindowEnd.IsZero() {
+		t.Fatalf("Load of a missing file: %+v, %v", st, err)
+	}
+	if rec, err := s.Get(ctx, "h", "fp"); rec != nil || err != nil {
+		t.Fatalf("Get of a missing file: %+v, %v", rec, err)
+	}
+	if _, err := s.Put(ctx, "h", []*hunt.Record{{Fingerprint: "fp", State: hunt.Pending}}); err == nil {
+		t.Error("Put on a read-only store succeeded")
+	}
+	if err := s.SaveStatus(ctx, "h", hunt.Status{WindowEnd: time.Now()}); err == nil {
+		t.Error("SaveStatus on a read-only store succeeded")
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("a read-only store over a missing file created %v", entries)
+	}
+
+	// An existing file, written without its lock file (as a copy of a state file would be).
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	w, err := filestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Put(ctx, "h", []*hunt.Record{{Fingerprint: "fp", State: hunt.Delivered, Occurrences: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, lock := range []bool{true, false} {
+		if !lock {
+			os.Remove(path + ".lock")
+		}
+		r, err := filestore.OpenReadOnly(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := r.Load(ctx, "h")
+		if err != nil || st.Records["fp"] == nil || st.Records["fp"].Occurrences != 2 {
+			t.Fatalf("lock file %v: Load = %+v, %v", lock, st, err)
+		}
+		if _, err := r.Put(ctx, "h", []*hunt.Record{st.Records["fp"]}); err == nil {
+			t.Errorf("lock file %v: Put on a read-only store succeeded", lock)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "state.json" {
+		t.Errorf("a read-only store changed the folder: %v", entries)
 	}
 }

@@ -119,7 +119,7 @@ func TestRunHealthAlerts(t *testing.T) {
 	if strings.Join(f.note.alerts, ",") != "failing" {
 		t.Fatalf("alerts after 5 failures: %v", f.note.alerts)
 	}
-	h := f.store.status["h1"].Health
+	h := f.status(t).Health
 	if h.Failures != 5 || !strings.Contains(h.LastError, "[REDACTED]") || strings.Contains(h.LastError, "s3cret") || !h.Alerted {
 		t.Errorf("health %+v", h)
 	}
@@ -132,7 +132,7 @@ func TestRunHealthAlerts(t *testing.T) {
 	if strings.Join(f.note.alerts, ",") != "failing,recovered" {
 		t.Errorf("alerts %v", f.note.alerts)
 	}
-	if h := f.store.status["h1"].Health; h.Failures != 0 || h.Alerted || h.LastError != "" {
+	if h := f.status(t).Health; h.Failures != 0 || h.Alerted || h.LastError != "" {
 		t.Errorf("health after recovery %+v", h)
 	}
 }
@@ -140,7 +140,7 @@ func TestRunHealthAlerts(t *testing.T) {
 func TestRunStoreOutageIsAnnounced(t *testing.T) {
 	f := newFixture(row(0, "c1", "alice", "A"))
 	f.r.AlertAfter = 2
-	fs := &failingLoad{memStore: f.store}
+	fs := &failingLoad{Store: f.store}
 	f.r.Store = fs
 	fs.err = errors.New("dial tcp 127.0.0.1:1: connection refused")
 	f.run(t)
@@ -155,8 +155,9 @@ func TestRunStoreOutageIsAnnounced(t *testing.T) {
 	}
 }
 
+// failingLoad is a store whose Load fails with err while err is set.
 type failingLoad struct {
-	*memStore
+	hunt.Store
 	err error
 }
 
@@ -164,7 +165,7 @@ func (s *failingLoad) Load(ctx context.Context, h string) (*hunt.State, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	return s.memStore.Load(ctx, h)
+	return s.Store.Load(ctx, h)
 }
 
 func TestRunHeartbeat(t *testing.T) {
@@ -184,7 +185,7 @@ func TestRunHeartbeat(t *testing.T) {
 	if strings.Join(f.note.alerts, ",") != "heartbeat,heartbeat" {
 		t.Errorf("alerts %v, want one heartbeat a day", f.note.alerts)
 	}
-	if d := f.store.status["h1"].Health.Today; d.Day != "2026-11-03" || d.Runs != 1 {
+	if d := f.status(t).Health.Today; d.Day != "2026-11-03" || d.Runs != 1 {
 		t.Errorf("today %+v", d)
 	}
 }
@@ -225,7 +226,7 @@ func TestRunHealthIsPerHunt(t *testing.T) {
 	// one hunt do not make the other hunt's first failure its third.
 	f := newFixture(row(0, "c1", "alice", "A"))
 	f.r.AlertAfter = 3
-	fs := &failingLoad{memStore: f.store, err: errors.New("connection refused")}
+	fs := &failingLoad{Store: f.store, err: errors.New("connection refused")}
 	f.r.Store = fs
 	other := &hunt.Hunt{ID: "h2", Name: "Other hunt", Query: "T", Entities: testHunt.Entities}
 	f.run(t)

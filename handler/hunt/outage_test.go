@@ -11,10 +11,10 @@ import (
 	"github.com/huntwatch/huntwatch/handler/hunt"
 )
 
-// flakyStore is a memStore whose writes fail from the failFrom-th Put on (counting from 1), until
+// flakyStore is a store whose writes fail from the failFrom-th Put on (counting from 1), until
 // healed: a store that goes down in the middle of a run. Reads keep working.
 type flakyStore struct {
-	*memStore
+	hunt.Store
 	mu             sync.Mutex
 	puts, failFrom int
 }
@@ -27,7 +27,7 @@ func (s *flakyStore) Put(ctx context.Context, h string, recs []*hunt.Record) ([]
 	if down {
 		return nil, errors.New("store unavailable")
 	}
-	return s.memStore.Put(ctx, h, recs)
+	return s.Store.Put(ctx, h, recs)
 }
 
 // failFromNext makes the store fail from the nth Put from now on (1: the next one).
@@ -44,7 +44,7 @@ func (s *flakyStore) heal() {
 }
 
 func flaky(f *fixture) *flakyStore {
-	s := &flakyStore{memStore: f.store}
+	s := &flakyStore{Store: f.store}
 	f.r.Store = s
 	return s
 }

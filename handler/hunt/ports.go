@@ -58,7 +58,7 @@ type MessageRef struct {
 
 // Store keeps what the pipeline must remember between runs: one Record per fingerprint and the
 // end of the last successful window, per hunt. Implementations: tablestore (Azure Table Storage)
-// and filestore (a local JSON file); both pass tablestore's conformance suite.
+// and filestore (a local JSON file); both pass the conformance suite in hunt/storetest, as does the in-memory memstore that tests use.
 type Store interface {
 	// Load returns the hunt's state. A hunt never seen has a zero WindowEnd and no records.
 	// To keep the usual run cheap, a store may leave out the Finding and Entities of delivered

@@ -5,87 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/hunt/memstore"
 )
-
-// memStore is the Store contract in memory (the real stores pass tablestore's conformance suite).
-type memStore struct {
-	mu      sync.Mutex
-	status  map[string]hunt.Status
-	recs    map[string]map[string]*hunt.Record
-	n       int
-	failPut error
-}
-
-func newMemStore() *memStore {
-	return &memStore{status: map[string]hunt.Status{}, recs: map[string]map[string]*hunt.Record{}}
-}
-
-func (m *memStore) Load(_ context.Context, h string) (*hunt.State, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	st := &hunt.State{Status: m.status[h], Records: map[string]*hunt.Record{}}
-	for fp, r := range m.recs[h] {
-		c := r.Clone()
-		if c.State == hunt.Delivered { // as the table store does: delivered records come sparse
-			c.Finding, c.Entities, c.Sparse = nil, nil, true
-		}
-		st.Records[fp] = c
-	}
-	return st, nil
-}
-
-func (m *memStore) Get(_ context.Context, h, fp string) (*hunt.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if r := m.recs[h][fp]; r != nil {
-		return r.Clone(), nil
-	}
-	return nil, nil
-}
-
-func (m *memStore) Put(_ context.Context, h string, recs []*hunt.Record) ([]*hunt.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failPut != nil {
-		return nil, m.failPut
-	}
-	if m.recs[h] == nil {
-		m.recs[h] = map[string]*hunt.Record{}
-	}
-	var lost []*hunt.Record
-	for _, r := range recs {
-		if r.Sparse {
-			return lost, fmt.Errorf("sparse record %s", r.Fingerprint)
-		}
-		cur := m.recs[h][r.Fingerprint]
-		if (r.Version == "" && cur != nil) || (r.Version != "" && (cur == nil || cur.Version != r.Version)) {
-			lost = append(lost, r)
-			continue
-		}
-		if r.Remove {
-			delete(m.recs[h], r.Fingerprint)
-			continue
-		}
-		m.n++
-		r.Version = strconv.Itoa(m.n)
-		m.recs[h][r.Fingerprint] = r.Clone()
-	}
-	return lost, nil
-}
-
-func (m *memStore) SaveStatus(_ context.Context, h string, st hunt.Status) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.status[h] = st
-	return nil
-}
 
 // rowsSource answers every query with fixed rows and remembers what it was asked.
 type rowsSource struct {
@@ -186,14 +113,14 @@ func row(min int, corr, caller, fp string) []any {
 
 type fixture struct {
 	src   *rowsSource
-	store *memStore
+	store *memstore.Store
 	note  *recorder
 	now   time.Time
 	r     *hunt.Runner
 }
 
 func newFixture(rows ...[]any) *fixture {
-	f := &fixture{src: &rowsSource{res: &hunt.Result{Columns: cols, Rows: rows}}, store: newMemStore(), note: &recorder{}, now: t0.Add(time.Hour)}
+	f := &fixture{src: &rowsSource{res: &hunt.Result{Columns: cols, Rows: rows}}, store: memstore.New(), note: &recorder{}, now: t0.Add(time.Hour)}
 	f.r = &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: f.src, Store: f.store, Notifier: f.note,
 		Now: func() time.Time { return f.now }, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, TTL: 720 * time.Hour}
 	return f
@@ -202,6 +129,16 @@ func newFixture(rows ...[]any) *fixture {
 func (f *fixture) run(t *testing.T) (hunt.Summary, error) {
 	t.Helper()
 	return f.r.Run(context.Background(), testHunt)
+}
+
+// status is testHunt's stored status.
+func (f *fixture) status(t *testing.T) hunt.Status {
+	t.Helper()
+	st, err := f.store.Load(context.Background(), testHunt.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Status
 }
 
 func TestRunPostsEachNewFingerprintOnce(t *testing.T) {
@@ -279,7 +216,7 @@ func TestRunSettle(t *testing.T) {
 	if !strings.Contains(f.src.queries[0], "let HuntEnd = datetime("+end.Format(time.RFC3339)+");") {
 		t.Errorf("query %q: want HuntEnd %v", f.src.queries[0], end)
 	}
-	if got := f.store.status["h1"].WindowEnd; !got.Equal(end) {
+	if got := f.status(t).WindowEnd; !got.Equal(end) {
 		t.Errorf("saved window end %v, want %v", got, end)
 	}
 }
@@ -351,11 +288,11 @@ func TestRunUnavailableNotifierStopsAndReleases(t *testing.T) {
 
 func TestRunStoreDownPostsNothing(t *testing.T) {
 	f := newFixture(row(0, "c1", "a", "A"))
-	f.store.failPut = errors.New("connection refused")
+	flaky(f).failFromNext(1)
 	if _, err := f.run(t); err == nil || f.note.calls != 0 {
 		t.Fatalf("err %v, calls %d", err, f.note.calls)
 	}
-	if !f.store.status["h1"].WindowEnd.IsZero() {
+	if !f.status(t).WindowEnd.IsZero() {
 		t.Error("window advanced")
 	}
 }
@@ -367,7 +304,7 @@ func TestRunPartialResultDoesNotAdvance(t *testing.T) {
 	if err == nil || len(f.note.sent) != 1 {
 		t.Fatalf("err %v, sent %v: partial rows are processed and the run fails", err, f.note.sent)
 	}
-	if !f.store.status["h1"].WindowEnd.IsZero() {
+	if !f.status(t).WindowEnd.IsZero() {
 		t.Error("window advanced on a partial result")
 	}
 }
@@ -452,7 +389,7 @@ func TestRunDryRunWritesNothing(t *testing.T) {
 	if _, err := f.run(t); err != nil || len(f.note.sent) != 1 {
 		t.Fatalf("err %v sent %v", err, f.note.sent)
 	}
-	if len(f.store.recs["h1"]) != 0 || !f.store.status["h1"].WindowEnd.IsZero() {
+	if st, _ := f.store.Load(context.Background(), "h1"); len(st.Records) != 0 || !st.WindowEnd.IsZero() {
 		t.Error("dry run wrote state")
 	}
 }
@@ -554,8 +491,8 @@ func TestRunInterruptedIsNotAFailure(t *testing.T) {
 	if _, err := f.r.Run(ctx, testHunt); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
 	}
-	if len(f.note.alerts) != 0 || f.store.status["h1"].Health.Failures != 0 {
-		t.Errorf("an interrupted run counted as failed: alerts %v health %+v", f.note.alerts, f.store.status["h1"].Health)
+	if len(f.note.alerts) != 0 || f.status(t).Health.Failures != 0 {
+		t.Errorf("an interrupted run counted as failed: alerts %v health %+v", f.note.alerts, f.status(t).Health)
 	}
 }
 
@@ -573,7 +510,7 @@ func TestRunTickRetriesCountOnce(t *testing.T) {
 	for range 4 {
 		tick("t1")
 	}
-	if h := f.store.status["h1"].Health; h.Failures != 1 || len(f.note.alerts) != 0 {
+	if h := f.status(t).Health; h.Failures != 1 || len(f.note.alerts) != 0 {
 		t.Fatalf("after one tick and 3 retries: failures %d alerts %v", h.Failures, f.note.alerts)
 	}
 	tick("t2")
@@ -586,7 +523,7 @@ func TestRunTickRetriesCountOnce(t *testing.T) {
 	if _, err := f.r.RunTick(context.Background(), testHunt, "t3"); err != nil {
 		t.Fatal(err)
 	}
-	if h := f.store.status["h1"].Health; h.Failures != 0 || fmt.Sprint(f.note.alerts) != "[failing recovered]" {
+	if h := f.status(t).Health; h.Failures != 0 || fmt.Sprint(f.note.alerts) != "[failing recovered]" {
 		t.Errorf("after a successful retry: health %+v alerts %v", h, f.note.alerts)
 	}
 }

@@ -57,6 +57,9 @@ func TestParseBatchResponse(t *testing.T) {
 // TestPutStopsAtOtherErrors: a transaction failing for another reason than a conflict is an
 // error, not a loss, and is not retried one by one; earlier transactions keep their Versions.
 func TestPutStopsAtOtherErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	srv := azurite.Start(t)
 	s, err := FromConnectionString(nil, srv.ConnectionString(), "errors", nil)
 	if err != nil {

@@ -12,7 +12,7 @@
 // The row's ETag is the record's Version. Put writes in entity group transactions of up to
 // 100 operations and reads the new ETags from the transaction's own response.
 //
-// Sub-package storetest is the conformance suite every hunt.Store passes.
+// It passes the conformance suite of every hunt.Store, hunt/storetest.
 package tablestore
 
 import (

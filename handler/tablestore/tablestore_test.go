@@ -16,9 +16,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/hunt/storetest"
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
-	"github.com/huntwatch/huntwatch/handler/tablestore/storetest"
 )
 
 var tableSeq atomic.Int64
@@ -35,6 +35,9 @@ func newStore(t *testing.T, srv *azurite.Server, opts *tablestore.Options) *tabl
 }
 
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	srv := azurite.Start(t)
 	storetest.Run(t, func(t *testing.T) hunt.Store { return newStore(t, srv, nil) })
 }
@@ -62,6 +65,9 @@ func (c *countingTransport) take() []string {
 }
 
 func TestRoundTrips(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	srv := azurite.Start(t)
 	tr := &countingTransport{}
 	s := newStore(t, srv, &tablestore.Options{Transport: tr})
@@ -141,6 +147,9 @@ func records(prefix string, n int) []*hunt.Record {
 }
 
 func TestUnreachable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("retries until its 2 s timeout: skipped with -short")
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +187,9 @@ func TestUnreachable(t *testing.T) {
 }
 
 func TestServerRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	srv := azurite.Start(t)
 	s := newStore(t, srv, &tablestore.Options{Timeout: 2 * time.Second, Retry: policy.RetryOptions{MaxRetries: -1}})
 	ctx := context.Background()
@@ -227,6 +239,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // TestTableGone: a missing table is an error, not a lost race (both answer 404).
 func TestTableGone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	srv := azurite.Start(t)
 	ctx := context.Background()
 	s, err := tablestore.FromConnectionString(nil, srv.ConnectionString(), "gone", nil)
@@ -276,6 +291,9 @@ func (p *pageTransport) Do(req *http.Request) (*http.Response, error) {
 // Load fetches a page while it decodes the one before; stopped halfway, it fails rather than
 // return part of the partition.
 func TestLoadStoppedHalfwayFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	srv := azurite.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -13,6 +13,9 @@ import (
 )
 
 func TestStartStopRestartKeepsData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	s := azurite.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -48,6 +51,9 @@ func TestStartStopRestartKeepsData(t *testing.T) {
 }
 
 func TestTwoServersAreIndependent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
 	a, b := azurite.Start(t), azurite.Start(t)
 	if a.Endpoint() == b.Endpoint() {
 		t.Fatalf("both servers at %s", a.Endpoint())

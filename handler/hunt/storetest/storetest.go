@@ -1,5 +1,6 @@
-// Package storetest is the conformance suite of hunt.Store: every store (tablestore over
-// Azure Table Storage, filestore over a local file) runs it from its own tests.
+// Package storetest is the conformance suite of hunt.Store. Every store runs it from its own
+// tests (tablestore over Azurite, filestore over a temporary file, memstore in memory), so a
+// test double obeys the same contract as the stores it stands for.
 package storetest
 
 import (
