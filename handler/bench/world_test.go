@@ -267,7 +267,7 @@ func (n *nopNotifier) Notify(context.Context, *hunt.Hunt, *hunt.Record, []*hunt.
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.seq++
-	return hunt.MessageRef{Channel: fakeslack.DefaultChannel, TS: fmt.Sprintf("1700000000.%06d", n.seq)}, nil
+	return hunt.MessageRef{Where: fakeslack.DefaultChannel, ID: fmt.Sprintf("1700000000.%06d", n.seq)}, nil
 }
 
 func (n *nopNotifier) Alert(context.Context, *hunt.Hunt, hunt.Alert) error { return nil }

@@ -30,7 +30,7 @@ func TestRunDigestForFloods(t *testing.T) {
 	}
 	st, _ := f.store.Load(t.Context(), "h1")
 	for fp, rec := range st.Records {
-		if rec.State != hunt.Delivered || rec.Message.TS != "digest1" {
+		if rec.State != hunt.Delivered || rec.Message.ID != "digest1" {
 			t.Fatalf("%s: %+v", fp, rec)
 		}
 	}

@@ -111,7 +111,7 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary)
 	lost, err := r.Store.Put(ctx, h.ID, claimed)
 	if err != nil {
 		r.keep(h, claimed...)
-		return fmt.Errorf("record digest delivery (posted as %s): %w", ref.TS, err)
+		return fmt.Errorf("record digest delivery (posted as %s): %w", ref.ID, err)
 	}
 	var errs []error
 	for _, rec := range lost {
@@ -217,7 +217,7 @@ func (r *Runner) record(ctx context.Context, h *Hunt, rec *Record) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		lost, err := r.Store.Put(ctx, h.ID, []*Record{rec})
 		if err != nil {
-			return fmt.Errorf("record delivery of fingerprint %s (posted as %s): %w", rec.Fingerprint, rec.Message.TS, err)
+			return fmt.Errorf("record delivery of fingerprint %s (posted as %s): %w", rec.Fingerprint, rec.Message.ID, err)
 		}
 		if len(lost) == 0 {
 			return nil

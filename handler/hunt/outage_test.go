@@ -69,7 +69,7 @@ func TestRunStoreDownAfterPostKeepsTheDelivery(t *testing.T) {
 			t.Errorf("%s: %+v", fp, rec)
 		}
 	}
-	if a := st.Records["A"]; a.Message.TS != "1" {
+	if a := st.Records["A"]; a.Message.ID != "1" {
 		t.Errorf("A recorded as %+v, want the first message", a.Message)
 	}
 }

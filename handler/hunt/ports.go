@@ -2,7 +2,9 @@ package hunt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 )
 
 // Source runs a query: Log Analytics in Azure, the embedded KQL engine over a logs folder locally.
@@ -50,10 +52,48 @@ type Alert struct {
 // ErrUnavailable marks a notifier error that no later message of the same run would escape.
 var ErrUnavailable = errors.New("notifier unavailable")
 
-// MessageRef locates a posted message, for threading and updates.
+// MessageRef locates a posted message, for replies and updates. Where and ID are the notifier's
+// own (for Slack, a channel and a message timestamp); Kind says what the message is.
 type MessageRef struct {
-	Channel string `json:"channel,omitempty"`
-	TS      string `json:"ts,omitempty"`
+	Where string      `json:"where,omitempty"`
+	ID    string      `json:"id,omitempty"`
+	Kind  MessageKind `json:"kind,omitempty"`
+}
+
+// MessageKind says what a posted message is.
+type MessageKind string
+
+// Kinds of message. A reference without a kind is a KindMessage.
+const (
+	KindMessage MessageKind = ""       // one finding's message: replies thread under it, updates rebuild it
+	KindDigest  MessageKind = "digest" // many findings' message: replies thread under it, it is not rebuilt
+)
+
+// LegacyMessageRef reads a reference as records stored it before MessageRef was neutral: a Slack
+// channel and timestamp, the timestamp of a digest prefixed with "digest:".
+func LegacyMessageRef(channel, ts string) MessageRef {
+	if rest, ok := strings.CutPrefix(ts, "digest:"); ok {
+		return MessageRef{Where: channel, ID: rest, Kind: KindDigest}
+	}
+	return MessageRef{Where: channel, ID: ts}
+}
+
+// UnmarshalJSON reads a reference in today's form or in the legacy one (see LegacyMessageRef).
+func (m *MessageRef) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Where, ID   string
+		Kind        MessageKind
+		Channel, TS string // legacy
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v.Where == "" && v.ID == "" && (v.Channel != "" || v.TS != "") {
+		*m = LegacyMessageRef(v.Channel, v.TS)
+		return nil
+	}
+	*m = MessageRef{Where: v.Where, ID: v.ID, Kind: v.Kind}
+	return nil
 }
 
 // Store keeps what the pipeline must remember between runs: one Record per fingerprint and the

@@ -53,7 +53,7 @@ func (n *recorder) Digest(_ context.Context, _ *hunt.Hunt, fs []*hunt.Finding) (
 	}
 	n.digests = append(n.digests, fps)
 	n.sent = append(n.sent, fps...)
-	return hunt.MessageRef{Channel: "C1", TS: fmt.Sprint("digest", len(n.digests))}, nil
+	return hunt.MessageRef{Where: "C1", ID: fmt.Sprint("digest", len(n.digests))}, nil
 }
 
 func (n *recorder) Repeat(_ context.Context, _ *hunt.Hunt, rec *hunt.Record, fresh []*hunt.Finding) error {
@@ -97,7 +97,7 @@ func (n *recorder) Notify(ctx context.Context, _ *hunt.Hunt, rec *hunt.Record, _
 		return hunt.MessageRef{}, err
 	}
 	n.sent = append(n.sent, f.Fingerprint)
-	return hunt.MessageRef{Channel: "C1", TS: fmt.Sprint(len(n.sent))}, nil
+	return hunt.MessageRef{Where: "C1", ID: fmt.Sprint(len(n.sent))}, nil
 }
 
 var testHunt = &hunt.Hunt{ID: "h1", Name: "Test hunt", Query: "T",
@@ -155,7 +155,7 @@ func TestRunPostsEachNewFingerprintOnce(t *testing.T) {
 	}
 	st, _ := f.store.Load(context.Background(), "h1")
 	a, _ := f.store.Get(context.Background(), "h1", "A")
-	if a.State != hunt.Delivered || a.Occurrences != 2 || a.Finding == nil || a.Message.TS != "1" || !a.FirstSeen.Equal(t0) || !a.LastSeen.Equal(t0.Add(5*time.Minute)) {
+	if a.State != hunt.Delivered || a.Occurrences != 2 || a.Finding == nil || a.Message.ID != "1" || !a.FirstSeen.Equal(t0) || !a.LastSeen.Equal(t0.Add(5*time.Minute)) {
 		t.Errorf("record A = %+v", a)
 	}
 	if !st.WindowEnd.Equal(f.now) {
@@ -373,7 +373,7 @@ func TestRunRecordsDeliveryAfterConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := f.store.Load(context.Background(), "h1")
-	if rec := st.Records["A"]; rec.State != hunt.Delivered || rec.Message.TS == "" {
+	if rec := st.Records["A"]; rec.State != hunt.Delivered || rec.Message.ID == "" {
 		t.Errorf("record %+v", rec)
 	}
 	f.note.fail = nil

@@ -26,25 +26,6 @@ const (
 	digestMinimal   = 1000
 )
 
-// digestMark starts the TS of a digest's MessageRef, so that Repeat, seeing it in a record,
-// replies in the digest's thread without rebuilding the digest as one finding's message.
-// MessageRef has no other place to say so, and it is stored with the record.
-const digestMark = "digest:"
-
-// SplitTS returns the Slack timestamp in a MessageRef's TS and whether the message is a digest.
-func SplitTS(ts string) (slackTS string, digest bool) {
-	if rest, ok := strings.CutPrefix(ts, digestMark); ok {
-		return rest, true
-	}
-	return ts, false
-}
-
-// IsDigest reports whether ref is where a digest went.
-func IsDigest(ref hunt.MessageRef) bool {
-	_, digest := SplitTS(ref.TS)
-	return digest
-}
-
 // BuildDigest lays out one message for many findings of h: a header with their number; the
 // hunt's MITRE line; for each entity column (the VM, the caller, the IP...) its most frequent
 // values and how many findings have each; then the first findings in compact form with their
@@ -385,8 +366,8 @@ func csvName(h *hunt.Hunt, at time.Time) string {
 const uploadRetries = 2
 
 // Digest posts one message for the findings (see BuildDigest) and, as a bot, uploads all of them
-// as one CSV file into the digest's thread; it returns where the digest went, marked as a digest
-// (see SplitTS). Through a webhook, which cannot upload files, the digest lists what fits.
+// as one CSV file into the digest's thread; it returns where the digest went, of kind
+// hunt.KindDigest. Through a webhook, which cannot upload files, the digest lists what fits.
 //
 // Once the digest is posted the findings count as delivered, whatever happens to the CSV: an error
 // would make the Runner post the digest again next run, a duplicate. So the upload is retried
@@ -403,18 +384,21 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 	m := BuildDigest(h, fs, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID, Inline: inline})
 	ref, err := n.postOrPlain(ctx, outgoing{text: m.Text, blocks: m.Blocks},
 		func(code string) string { return DigestMinimal(h, fs, code, inline) }, "digest", len(fs))
-	if err != nil || inline {
+	if err != nil {
 		return ref, err
+	}
+	ref.Kind = hunt.KindDigest
+	if inline {
+		return ref, nil
 	}
 	if err := n.upload(ctx, h, fs, ref); err != nil {
 		reason := shortReason(err)
-		n.log.Warn("slack: the digest's CSV could not be uploaded; the findings are in the store", "hunt", h.ID, "ts", ref.TS, "findings", len(fs), "err", err)
+		n.log.Warn("slack: the digest's CSV could not be uploaded; the findings are in the store", "hunt", h.ID, "ts", ref.ID, "findings", len(fs), "err", err)
 		note := "CSV upload failed: " + code(reason, 80) + "; the findings are in the store."
-		if _, err := n.post(ctx, outgoing{text: note, channel: ref.Channel, threadTS: ref.TS}); err != nil {
-			n.log.Warn("slack: could not tell the digest's thread that the CSV is missing", "ts", ref.TS, "err", err)
+		if _, err := n.post(ctx, outgoing{text: note, channel: ref.Where, threadTS: ref.ID}); err != nil {
+			n.log.Warn("slack: could not tell the digest's thread that the CSV is missing", "ts", ref.ID, "err", err)
 		}
 	}
-	ref.TS = digestMark + ref.TS
 	return ref, nil
 }
 
@@ -427,8 +411,8 @@ func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding,
 		Title:           fmt.Sprintf("%s: %s findings", title, count(len(nonNil(fs)))),
 		Content:         string(data),
 		FileSize:        len(data),
-		Channel:         ref.Channel,
-		ThreadTimestamp: ref.TS,
+		Channel:         ref.Where,
+		ThreadTimestamp: ref.ID,
 	}
 	return n.do(ctx, "upload the digest's CSV to", min(n.opts.MaxRetries, uploadRetries), true, func() (string, error) {
 		_, err := n.api.UploadFileContext(ctx, params)

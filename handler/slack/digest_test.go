@@ -50,8 +50,7 @@ func TestDigest500(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
-	ts, digest := SplitTS(ref.TS)
-	if !digest || ts != msgs[0].TS || ref.Channel != fakeslack.DefaultChannel || !IsDigest(ref) {
+	if ref.Kind != hunt.KindDigest || ref.ID != msgs[0].TS || ref.Where != fakeslack.DefaultChannel {
 		t.Errorf("ref %+v, message ts %s", ref, msgs[0].TS)
 	}
 	if code, detail := fakeslack.Check(msgs[0].Blocks); code != "" {
@@ -109,7 +108,7 @@ func TestDigestWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref.Channel != "webhook" || IsDigest(ref) {
+	if ref.Where != "webhook" || ref.Kind != hunt.KindDigest {
 		t.Errorf("ref %+v", ref)
 	}
 	msgs := s.fs.Messages()
@@ -148,7 +147,7 @@ func TestDigestUpload(t *testing.T) {
 				t.Fatalf("Digest: %v, want no error once the digest is posted", err)
 			}
 			msgs := s.fs.Messages()
-			if !IsDigest(ref) || len(msgs) == 0 || "digest:"+msgs[0].TS != ref.TS {
+			if ref.Kind != hunt.KindDigest || len(msgs) == 0 || msgs[0].TS != ref.ID {
 				t.Fatalf("ref %+v, messages %+v", ref, msgs)
 			}
 			if len(s.fs.Uploads()) != test.uploads {
@@ -201,7 +200,7 @@ func TestDigestErrors(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Blocks != nil || !strings.Contains(msgs[0].Text, "20 new findings") || !strings.Contains(msgs[0].Text, "invalid_blocks") {
 		t.Errorf("messages %+v", msgs)
 	}
-	if ups := s.fs.Uploads(); len(ups) != 1 || "digest:"+ups[0].ThreadTS != ref.TS {
+	if ups := s.fs.Uploads(); len(ups) != 1 || ups[0].ThreadTS != ref.ID {
 		t.Errorf("uploads %+v, ref %+v", ups, ref)
 	}
 }
@@ -355,21 +354,6 @@ func TestBuildDigestLimits(t *testing.T) {
 					t.Errorf("text %q does not count %d findings", m.Text, len(fs))
 				}
 			})
-		}
-	}
-}
-
-func TestSplitTS(t *testing.T) {
-	for _, test := range []struct {
-		in, ts string
-		digest bool
-	}{
-		{"1700000000.000100", "1700000000.000100", false},
-		{"digest:1700000000.000100", "1700000000.000100", true},
-		{"", "", false},
-	} {
-		if ts, digest := SplitTS(test.in); ts != test.ts || digest != test.digest {
-			t.Errorf("SplitTS(%q) = %q, %v", test.in, ts, digest)
 		}
 	}
 }

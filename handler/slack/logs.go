@@ -78,13 +78,14 @@ const logsMargin = time.Hour
 
 // findingLogsURL links to h's query over [first-1h, last+1h]: the window is declared the way the
 // Runner declares it (so queries using HuntStart and HuntEnd run as they do in huntwatch), and
-// the portal's time range reaches ClockSkew further back, as the Runner's timespan does.
+// the portal's time range is the Runner's timespan for that window (see hunt.Window.Request).
 func findingLogsURL(workspace string, h *hunt.Hunt, first, last time.Time) string {
 	if first.IsZero() || last.IsZero() {
 		return ""
 	}
 	w := hunt.Window{Start: first.Add(-logsMargin).UTC(), End: last.Add(logsMargin).UTC()}
-	return LogsURL(workspace, w.Declare(linkQuery(h.Query)), w.Start.Add(-hunt.ClockSkew), w.End)
+	q, ts := w.Request(linkQuery(h.Query), w.End)
+	return LogsURL(workspace, q, ts.Start, ts.End)
 }
 
 // logsNear is how far around a finding's own times the link to its occurrence looks.
@@ -107,7 +108,8 @@ func occurrenceLogsURL(workspace string, h *hunt.Hunt, f *hunt.Finding) string {
 		End:   last.Add(logsNear + time.Minute - 1).UTC().Truncate(time.Minute),
 	}
 	q := strings.TrimRight(linkQuery(h.Query), " \t\r\n;") + "\n| where " + filter
-	return LogsURL(workspace, w.Declare(q), w.Start.Add(-hunt.ClockSkew), w.End)
+	q, ts := w.Request(q, w.End)
+	return LogsURL(workspace, q, ts.Start, ts.End)
 }
 
 // occurrenceColumn names the column f's occurrence comes from: the hunt's occurrence column, or

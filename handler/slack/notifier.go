@@ -348,13 +348,13 @@ func (n *Notifier) send(ctx context.Context, out outgoing) (hunt.MessageRef, str
 		}
 		if out.updateTS != "" {
 			ch, ts, _, err := n.api.UpdateMessageContext(ctx, channel, out.updateTS, opts...)
-			return hunt.MessageRef{Channel: ch, TS: ts}, "", err
+			return hunt.MessageRef{Where: ch, ID: ts}, "", err
 		}
 		if out.threadTS != "" {
 			opts = append(opts, slackapi.MsgOptionTS(out.threadTS))
 		}
 		ch, ts, err := n.api.PostMessageContext(ctx, channel, opts...)
-		return hunt.MessageRef{Channel: ch, TS: ts}, "", err
+		return hunt.MessageRef{Where: ch, ID: ts}, "", err
 	}
 	off := false
 	msg := &slackapi.WebhookMessage{Text: out.text, UnfurlLinks: &off, UnfurlMedia: &off}
@@ -363,7 +363,7 @@ func (n *Notifier) send(ctx context.Context, out outgoing) (hunt.MessageRef, str
 	}
 	var reason string
 	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, reasonKey{}, &reason), n.opts.WebhookURL, n.webhook, msg)
-	return hunt.MessageRef{Channel: "webhook"}, reason, err
+	return hunt.MessageRef{Where: "webhook"}, reason, err
 }
 
 // reasonTransport keeps the start of an error answer's body, where incoming webhooks write their

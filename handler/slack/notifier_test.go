@@ -116,10 +116,10 @@ func TestPost(t *testing.T) {
 				t.Errorf("blocks sent:\n%s\nwant:\n%s", msgs[0].Blocks, js)
 			}
 			if mode.webhook {
-				if ref.Channel != "webhook" || ref.TS != "" {
+				if ref.Where != "webhook" || ref.ID != "" {
 					t.Errorf("ref %+v", ref)
 				}
-			} else if ref.Channel != fakeslack.DefaultChannel || ref.TS != msgs[0].TS {
+			} else if ref.Where != fakeslack.DefaultChannel || ref.ID != msgs[0].TS {
 				t.Errorf("ref %+v, message ts %s", ref, msgs[0].TS)
 			}
 			if w := s.w.got(); len(w) != 0 {

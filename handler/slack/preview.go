@@ -85,7 +85,7 @@ func Preview(h *hunt.Hunt, fs []*hunt.Finding, dir string) ([]string, error) {
 // sampleRecord is the record of a fingerprint first seen as first and seen again as again.
 func sampleRecord(h *hunt.Hunt, first, again *hunt.Finding) *hunt.Record {
 	rec := &hunt.Record{Fingerprint: first.Fingerprint, State: hunt.Delivered, Finding: first,
-		Message: hunt.MessageRef{Channel: "C0PREVIEW", TS: "1700000000.000100"}}
+		Message: hunt.MessageRef{Where: "C0PREVIEW", ID: "1700000000.000100"}}
 	for _, f := range []*hunt.Finding{first, again} {
 		rec.Occurrences++
 		for _, e := range h.Entities {

@@ -34,7 +34,7 @@ var _ hunt.Notifier = (*Printer)(nil)
 func NewPrinter(w io.Writer) *Printer { return &Printer{W: w} }
 
 // Notify writes the message as the bot would post it (further occurrences follow as replies, see
-// Repeat) and returns MessageRef{Channel: "stdout", TS: "<n>"}, n counting from 1.
+// Repeat) and returns MessageRef{Where: "stdout", ID: "<n>"}, n counting from 1.
 func (p *Printer) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, more []*hunt.Finding) (hunt.MessageRef, error) {
 	if err := ctx.Err(); err != nil {
 		return hunt.MessageRef{}, err
@@ -55,7 +55,7 @@ func (p *Printer) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, mo
 	if err := p.write(b.String()); err != nil {
 		return hunt.MessageRef{}, err
 	}
-	return hunt.MessageRef{Channel: "stdout", TS: strconv.Itoa(p.seq)}, nil
+	return hunt.MessageRef{Where: "stdout", ID: strconv.Itoa(p.seq)}, nil
 }
 
 func (p *Printer) payload(b *strings.Builder, m Message) error {
@@ -81,7 +81,7 @@ func (p *Printer) write(s string) error {
 const csvPreviewLines = 6
 
 // Digest writes the digest and the first lines of its CSV, and returns
-// MessageRef{Channel: "stdout", TS: "digest:<n>"}.
+// MessageRef{Where: "stdout", ID: "<n>", Kind: hunt.KindDigest}.
 func (p *Printer) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
 	if err := ctx.Err(); err != nil {
 		return hunt.MessageRef{}, err
@@ -110,7 +110,7 @@ func (p *Printer) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) 
 	if err := p.write(b.String()); err != nil {
 		return hunt.MessageRef{}, err
 	}
-	return hunt.MessageRef{Channel: "stdout", TS: digestMark + strconv.Itoa(p.seq)}, nil
+	return hunt.MessageRef{Where: "stdout", ID: strconv.Itoa(p.seq), Kind: hunt.KindDigest}, nil
 }
 
 // Repeat writes each thread reply ("↳ thread reply: ...") and the update of the original
@@ -122,7 +122,7 @@ func (p *Printer) Repeat(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, fr
 	if rec == nil || len(fresh) == 0 {
 		return nil
 	}
-	ts, digest := SplitTS(rec.Message.TS)
+	ts, digest := rec.Message.ID, rec.Message.Kind == hunt.KindDigest
 	to := ""
 	if ts != "" {
 		to = " to message " + ts

@@ -21,7 +21,7 @@ func TestPrinter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ref != (hunt.MessageRef{Channel: "stdout", TS: want}) {
+		if ref != (hunt.MessageRef{Where: "stdout", ID: want}) {
 			t.Errorf("message %d: ref %+v", i, ref)
 		}
 	}
@@ -153,7 +153,7 @@ func TestPrinterDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref != (hunt.MessageRef{Channel: "stdout", TS: "digest:1"}) || !IsDigest(ref) {
+	if ref != (hunt.MessageRef{Where: "stdout", Kind: hunt.KindDigest, ID: "1"}) || !(ref.Kind == hunt.KindDigest) {
 		t.Errorf("ref %+v", ref)
 	}
 	got := out.String()
@@ -179,7 +179,7 @@ func TestPrinterDigest(t *testing.T) {
 func TestPrinterRepeat(t *testing.T) {
 	h, fs := runCommandHunt(), manyFindings(3)
 	rec := &hunt.Record{Fingerprint: fs[0].Fingerprint, Occurrences: 3, Finding: fs[0], LastSeen: fs[2].Time,
-		Message: hunt.MessageRef{Channel: "stdout", TS: "4"}, Entities: map[string][]string{"Host": {"vm-web-01", "vm-web-02"}}}
+		Message: hunt.MessageRef{Where: "stdout", ID: "4"}, Entities: map[string][]string{"Host": {"vm-web-01", "vm-web-02"}}}
 	for _, test := range []struct {
 		name string
 		edit func(*hunt.Record)
@@ -190,7 +190,7 @@ func TestPrinterRepeat(t *testing.T) {
 			"↳ thread reply to message 4: New occurrence · 2025-03-14 09:28 UTC",
 			"✎ update of message 4: Seen 3 times · hosts: vm-web-01, vm-web-02 · last seen 2025-03-14 09:28 UTC\n",
 		}},
-		{"digest", func(r *hunt.Record) { r.Message.TS = "digest:2" }, []string{"↳ thread reply to message 2: ", "✎ no update: the finding was told in a digest"}},
+		{"digest", func(r *hunt.Record) { r.Message.ID, r.Message.Kind = "2", hunt.KindDigest }, []string{"↳ thread reply to message 2: ", "✎ no update: the finding was told in a digest"}},
 		{"unknown", func(r *hunt.Record) { r.Message = hunt.MessageRef{} }, []string{"↳ thread reply: New occurrence", "✎ no update: the finding's message is not known"}},
 		{"not kept", func(r *hunt.Record) { r.Finding = nil }, []string{"✎ no update: the finding was not kept"}},
 	} {

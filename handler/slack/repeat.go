@@ -208,7 +208,7 @@ var threadGone = set("thread_not_found", "invalid_thread_ts", "message_not_found
 // (rec.Message), then that message rebuilt from rec.Finding with rec's summary line (chat.update).
 //
 // Without a thread to reply in (no ts, a ref of another notifier, or a parent since deleted) the
-// replies go to the channel and nothing is updated. Under a digest (see IsDigest) the replies go
+// replies go to the channel and nothing is updated. Under a digest (hunt.KindDigest) the replies go
 // in the digest's thread and the digest is left as it is: it is not one finding's message. When
 // rec.Finding is nil the message cannot be rebuilt, and an update with the summary alone would
 // wipe it, so it is left too. The update is best effort: its failure is logged, not returned,
@@ -222,8 +222,8 @@ func (n *Notifier) Repeat(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, f
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	ts, digest := SplitTS(rec.Message.TS)
-	channel := rec.Message.Channel
+	ts, digest := rec.Message.ID, rec.Message.Kind == hunt.KindDigest
+	channel := rec.Message.Where
 	threaded := ts != "" && channelID.MatchString(channel)
 	if !threaded {
 		channel, ts = "", ""

@@ -89,7 +89,7 @@ func TestRepeat(t *testing.T) {
 
 func TestRepeatWebhook(t *testing.T) {
 	s := newSetup(t, true, nil)
-	rec := &hunt.Record{Fingerprint: "x", Occurrences: 2, Message: hunt.MessageRef{Channel: "webhook"}, Finding: manyFindings(1)[0]}
+	rec := &hunt.Record{Fingerprint: "x", Occurrences: 2, Message: hunt.MessageRef{Where: "webhook"}, Finding: manyFindings(1)[0]}
 	if err := s.n.Repeat(context.Background(), runCommandHunt(), rec, manyFindings(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +107,15 @@ func TestRepeatWithoutUpdate(t *testing.T) {
 		log      string
 	}{
 		{"no finding kept", func(r *hunt.Record) { r.Finding = nil }, true, "no finding kept"},
-		{"under a digest", func(r *hunt.Record) { r.Message.TS = "digest:" + r.Message.TS }, true, ""},
-		{"no ts", func(r *hunt.Record) { r.Message.TS = "" }, false, ""},
-		{"printer ref", func(r *hunt.Record) { r.Message = hunt.MessageRef{Channel: "stdout", TS: "4"} }, false, ""},
-		{"original deleted", func(r *hunt.Record) { r.Message.TS = "1699999999.000100" }, false, "is gone"},
+		{"under a digest", func(r *hunt.Record) { r.Message.Kind = hunt.KindDigest }, true, ""},
+		{"no ts", func(r *hunt.Record) { r.Message.ID = "" }, false, ""},
+		{"printer ref", func(r *hunt.Record) { r.Message = hunt.MessageRef{Where: "stdout", ID: "4"} }, false, ""},
+		{"original deleted", func(r *hunt.Record) { r.Message.ID = "1699999999.000100" }, false, "is gone"},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			s := newSetup(t, false, nil)
 			rec, fresh := notified(t, s)
-			parentTS := rec.Message.TS
+			parentTS := rec.Message.ID
 			test.edit(rec)
 			if err := s.n.Repeat(context.Background(), runCommandHunt(), rec, fresh); err != nil {
 				t.Fatal(err)

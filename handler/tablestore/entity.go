@@ -40,8 +40,11 @@ const (
 	pOccurrences    = "Occurrences"
 	pRecent         = "Recent"
 	pNotifiedAt     = "NotifiedAt"
-	pChannel        = "MessageChannel"
-	pTS             = "MessageTS"
+	pWhere          = "MessageWhere"
+	pMessageID      = "MessageID"
+	pKind           = "MessageKind"
+	pChannel        = "MessageChannel" // legacy: read, never written (see hunt.LegacyMessageRef)
+	pTS             = "MessageTS"      // legacy
 	pClaimedUntil   = "ClaimedUntil"
 	pAttempts       = "Attempts"
 	pLastError      = "LastError"
@@ -75,8 +78,9 @@ func recordEntity(pk string, rec *hunt.Record) (entity, error) {
 	putInt(e, pOccurrences, rec.Occurrences)
 	putTime(e, pNotifiedAt, rec.NotifiedAt)
 	putTime(e, pSeenThrough, rec.SeenThrough)
-	putString(e, pChannel, rec.Message.Channel)
-	putString(e, pTS, rec.Message.TS)
+	putString(e, pWhere, rec.Message.Where)
+	putString(e, pMessageID, rec.Message.ID)
+	putString(e, pKind, string(rec.Message.Kind))
 	putTime(e, pClaimedUntil, rec.ClaimedUntil)
 	putInt(e, pAttempts, rec.Attempts)
 	putString(e, pLastError, clipRunes(rec.LastError, maxLastError))
@@ -182,8 +186,16 @@ func decodeRecord(e entity) (*hunt.Record, error) {
 	rec.ClaimedUntil = t(pClaimedUntil)
 	rec.Occurrences = n(pOccurrences)
 	rec.Attempts = n(pAttempts)
-	rec.Message.Channel, _ = e.getString(pChannel)
-	rec.Message.TS, _ = e.getString(pTS)
+	rec.Message.Where, _ = e.getString(pWhere)
+	rec.Message.ID, _ = e.getString(pMessageID)
+	if kind, _ := e.getString(pKind); kind != "" {
+		rec.Message.Kind = hunt.MessageKind(kind)
+	}
+	if rec.Message == (hunt.MessageRef{}) {
+		channel, _ := e.getString(pChannel)
+		ts, _ := e.getString(pTS)
+		rec.Message = hunt.LegacyMessageRef(channel, ts)
+	}
 	rec.LastError, _ = e.getString(pLastError)
 	if s, ok := e.getString(pRecent); ok {
 		errs = append(errs, json.Unmarshal([]byte(s), &rec.Recent))

@@ -171,3 +171,45 @@ func TestShrinkFindingKeepsSmallOnesWhole(t *testing.T) {
 		t.Errorf("shrinkFinding = %s, %v; want %s", js, ok, want)
 	}
 }
+
+// TestDecodeLegacyMessage: records written before the message reference was neutral kept a Slack
+// channel and timestamp, a digest's timestamp prefixed with "digest:"; they still read right.
+func TestDecodeLegacyMessage(t *testing.T) {
+	for _, test := range []struct {
+		channel, ts string
+		want        hunt.MessageRef
+	}{
+		{"C0HUNT", "1700000000.000100", hunt.MessageRef{Where: "C0HUNT", ID: "1700000000.000100"}},
+		{"C0HUNT", "digest:1700000000.000200", hunt.MessageRef{Where: "C0HUNT", ID: "1700000000.000200", Kind: hunt.KindDigest}},
+		{"", "", hunt.MessageRef{}},
+	} {
+		rec := &hunt.Record{Fingerprint: "fp", State: hunt.Delivered, Occurrences: 1}
+		e, err := recordEntity("pk", rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As the previous version wrote it: no MessageWhere/MessageID/MessageKind.
+		delete(e, pWhere)
+		delete(e, pMessageID)
+		delete(e, pKind)
+		if test.channel != "" {
+			e[pChannel], e[pTS] = test.channel, test.ts
+		}
+		got, err := decodeRecord(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Message != test.want {
+			t.Errorf("legacy %q/%q read as %+v, want %+v", test.channel, test.ts, got.Message, test.want)
+		}
+	}
+	// Today's form round-trips, the kind included.
+	rec := &hunt.Record{Fingerprint: "fp", State: hunt.Delivered, Message: hunt.MessageRef{Where: "C1", ID: "17.1", Kind: hunt.KindDigest}}
+	e, err := recordEntity("pk", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeRecord(e); err != nil || got.Message != rec.Message {
+		t.Errorf("round trip: %+v, %v", got.Message, err)
+	}
+}

@@ -185,7 +185,7 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 // properties are named with their first chunks; a row whose values need more is read whole).
 var sparseSelect = func() string {
 	props := []string{"RowKey", pFingerprint, pFingerprintB64, pState, pFirstSeen, pLastSeen, pOccurrences, pNotifiedAt,
-		pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pHealth, pHunt}
+		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pHealth, pHunt}
 	for _, p := range []string{pFingerprint, pFingerprintB64, pRecent, pLastError, pHealth} {
 		for i := range sparseChunks {
 			props = append(props, p+strconv.Itoa(i))

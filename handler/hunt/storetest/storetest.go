@@ -171,7 +171,7 @@ func testRoundTrip(t *testing.T, s hunt.Store) {
 	full.State = hunt.Delivered
 	full.Recent = []string{"a", "b", "c"}
 	full.NotifiedAt = at(3)
-	full.Message = hunt.MessageRef{Channel: "C0123", TS: "1700000000.000100"}
+	full.Message = hunt.MessageRef{Where: "C0123", ID: "1700000000.000100"}
 	full.ClaimedUntil = at(4)
 	full.Attempts = 2
 	full.LastError = "slack: rate limited\nretry later"
