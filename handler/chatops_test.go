@@ -73,6 +73,9 @@ func postsOf(sl *fakeslack.Server) (posts []fakeslack.Message) {
 }
 
 func TestFloodBecomesOneDigestWithEveryFindingInItsCSV(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	r, src, sl, _ := newChatops(t, "flood")
 	for i := range 500 {
 		src.rows = append(src.rows, chatopsRow(i%90, fmt.Sprint("corr-", i), fmt.Sprint("user", i%7, "@contoso.com"), fmt.Sprint("vm-", i%13), fmt.Sprintf("fp-%03d", i)))
@@ -106,6 +109,9 @@ func TestFloodBecomesOneDigestWithEveryFindingInItsCSV(t *testing.T) {
 }
 
 func TestRepeatsThreadUnderTheOriginalAndUpdateIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	r, src, sl, now := newChatops(t, "repeats")
 	src.rows = [][]any{chatopsRow(0, "corr-1", "alice@contoso.com", "web-01", "fp-A")}
 	if _, err := r.Run(context.Background(), chatopsHunt); err != nil {
@@ -136,6 +142,9 @@ func TestRepeatsThreadUnderTheOriginalAndUpdateIt(t *testing.T) {
 }
 
 func TestThreeFailedRunsPostOneFailureAndOneRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	r, src, sl, now := newChatops(t, "health")
 	src.err = errors.New("HTTP 503 Service Unavailable from the workspace")
 	for i := range 5 {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,18 +51,6 @@ func TestLocalSampleModeRunsThenRemembers(t *testing.T) {
 	code, out, _ = runMain(t, nil, "run", "--state", state)
 	if code != 0 || !strings.Contains(out, "(0 new, 5 already notified)") || !strings.Contains(out, " 0 posted") {
 		t.Fatalf("second run: exit %d\n%s", code, out)
-	}
-}
-
-func TestDryRunWritesNoState(t *testing.T) {
-	chdirRoot(t)
-	state := filepath.Join(t.TempDir(), "state.json")
-	code, out, _ := runMain(t, nil, "run", "--dry-run", "--state", state)
-	if code != 0 || !strings.Contains(out, "5 new") {
-		t.Fatalf("exit %d\n%s", code, out)
-	}
-	if _, err := os.Stat(state); err == nil {
-		t.Error("dry run wrote the state file")
 	}
 }
 

@@ -134,17 +134,26 @@ func (w *world) start(t *testing.T, extraEnv ...string) *handlerProcess {
 // startArgs is start with more arguments after "serve" (flags such as --lease).
 func (w *world) startArgs(t *testing.T, args []string, extraEnv ...string) *handlerProcess {
 	t.Helper()
+	p := startServe(t, "", args, append(append([]string{}, w.env...), extraEnv...))
+	w.procs = append(w.procs, p)
+	return p
+}
+
+// startServe runs "huntwatch serve args..." in dir ("": this package's folder) with env and a free
+// FUNCTIONS_CUSTOMHANDLER_PORT, and returns once it answers readiness on /.
+func startServe(t *testing.T, dir string, args, env []string) *handlerProcess {
+	t.Helper()
 	port := loopback.Port(t)
 	p := &handlerProcess{url: "http://127.0.0.1:" + port, out: &loopback.Buffer{}, err: &loopback.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary(t), append([]string{"serve"}, args...)...)
-	p.cmd.Env = append(append(append([]string{}, w.env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port), extraEnv...)
+	p.cmd.Dir = dir
+	p.cmd.Env = append(append([]string{}, env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.err
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
-	w.procs = append(w.procs, p)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/")
@@ -196,7 +205,13 @@ type invocation struct {
 
 func (p *handlerProcess) invoke(t *testing.T) invocation {
 	t.Helper()
-	resp, err := http.Post(p.url+"/function", "application/json", strings.NewReader(timerPayload))
+	return p.invokeWith(t, timerPayload)
+}
+
+// invokeWith POSTs one timer payload to /function, as the host does.
+func (p *handlerProcess) invokeWith(t *testing.T, payload string) invocation {
+	t.Helper()
+	resp, err := http.Post(p.url+"/function", "application/json", strings.NewReader(payload))
 	if err != nil {
 		t.Fatalf("invoke: %v", err)
 	}
@@ -216,9 +231,14 @@ func (p *handlerProcess) invoke(t *testing.T) invocation {
 	return invocation{status: resp.StatusCode, logs: reply.Logs}
 }
 
+// fingerprintsPosted lists the fingerprint of each top-level message (thread replies tell further
+// occurrences of a posted one).
 func fingerprintsPosted(s *fakeslack.Server) []string {
 	var fps []string
 	for _, m := range s.Messages() {
+		if m.ThreadTS != "" {
+			continue
+		}
 		for _, fp := range []string{"fp-A", "fp-B", "fp-C", "fp-D", "fp-E"} {
 			if strings.Contains(string(m.Blocks), fp) || strings.Contains(m.Text, fp) {
 				fps = append(fps, fp)
@@ -229,6 +249,9 @@ func fingerprintsPosted(s *fakeslack.Server) []string {
 }
 
 func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	w := newWorld(t)
 	rows := [][]any{
 		finding(0, "corr-1", "web-01", "fp-A", "Get-Process", "whoami"),

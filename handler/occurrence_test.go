@@ -18,6 +18,9 @@ import (
 // on two VMs in one window names both VMs in Slack, in bot mode (the message and a thread reply)
 // and in webhook mode (the one message).
 func TestEveryOccurrenceReachesSlack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	for _, mode := range []string{"bot", "webhook"} {
 		t.Run(mode, func(t *testing.T) {
 			w := newWorld(t)
@@ -55,6 +58,9 @@ func TestEveryOccurrenceReachesSlack(t *testing.T) {
 // Ctrl-C while a message is in flight: Slack accepted it, so the run lets the call finish and
 // records it; the next run posts nothing twice.
 func TestInterruptedRunDoesNotPostTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	sl := fakeslack.New(t)
 	state := filepath.Join(t.TempDir(), "state.json")
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),

@@ -309,6 +309,9 @@ func nothingPosted(t *testing.T, r *rig) {
 }
 
 func TestReliabilityLogAnalytics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	runFaultCases(t, "Log Analytics", []faultCase{
 		{name: "429 with Retry-After once", run: func(t *testing.T, r *rig) string {
 			r.start()
@@ -417,6 +420,9 @@ func answer(cols []fakeazure.Column, rows [][]any) string {
 }
 
 func TestReliabilityIdentity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	runFaultCases(t, "Managed identity", []faultCase{
 		{name: "endpoint unavailable, then back", run: func(t *testing.T, r *rig) string {
 			r.w.id.Unavailable(1000)
@@ -430,6 +436,9 @@ func TestReliabilityIdentity(t *testing.T) {
 }
 
 func TestReliabilityTableStorage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	runFaultCases(t, "Table Storage", []faultCase{
 		{name: "Azurite stopped before a run", run: func(t *testing.T, r *rig) string {
 			r.start()
@@ -562,6 +571,9 @@ func closeOnce(ch chan struct{}) {
 }
 
 func TestReliabilitySlack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	runFaultCases(t, "Slack", []faultCase{
 		{name: "429 with Retry-After for several calls", run: func(t *testing.T, r *rig) string {
 			r.start()
@@ -651,6 +663,9 @@ func (w *world) useWebhook(t *testing.T) {
 }
 
 func TestReliabilityProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	runFaultCases(t, "Process", []faultCase{
 		{name: "SIGKILL while posting, before Slack accepted", args: []string{"--lease=2s"}, run: func(t *testing.T, r *rig) string {
 			r.start()
@@ -781,6 +796,9 @@ func exitWithin(t *testing.T, p *handlerProcess, limit time.Duration) {
 var hostileMentions = []string{"<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<https://evil.example|click>", "<!subteam^S123>"}
 
 func TestReliabilityBadInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	w := newWorld(t)
 	p := w.startArgs(t, suiteFlags)
@@ -931,6 +949,9 @@ func checkInert(t *testing.T, s string) {
 }
 
 func TestReliabilityStorageKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	w := newWorld(t)
 	p := w.startArgs(t, suiteFlags)
@@ -958,6 +979,9 @@ func TestReliabilityStorageKeys(t *testing.T) {
 }
 
 func TestReliabilityRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	w := newWorld(t)
 	p := w.startArgs(t, suiteFlags)
@@ -978,6 +1002,9 @@ func TestReliabilityRequests(t *testing.T) {
 }
 
 func TestReliabilityStartup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	notHunt := filepath.Join(dir, "not-a-hunt.yaml")

@@ -88,6 +88,9 @@ func (tr *transcript) check(t *testing.T, secrets []string, mustSay ...string) {
 // Log Analytics failing and the identity endpoint down, with failure alerts posted after every
 // failed run (HEALTH_ALERT_AFTER=1), so error texts reach Slack too.
 func TestNoSecretInOutputBot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	w := newWorld(t)
 	w.env = append(w.env, "HEALTH_ALERT_AFTER=1")
@@ -119,6 +122,9 @@ func TestNoSecretInOutputBot(t *testing.T) {
 
 // Runs with an incoming webhook, whose URL is the secret: healthy, answering 404, unreachable.
 func TestNoSecretInOutputWebhook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	w := newWorld(t)
 	w.slack = fakeslack.New(t, fakeslack.WithTLS())
@@ -151,6 +157,9 @@ func TestNoSecretInOutputWebhook(t *testing.T) {
 // The handler listens on 127.0.0.1 only: its log says so, and this machine's other addresses
 // refuse the port.
 func TestListensOnLoopbackOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	t.Parallel()
 	w := newWorld(t)
 	p := w.startArgs(t, suiteFlags)

@@ -31,8 +31,9 @@ const format = 1
 // Store is a hunt.Store in one JSON file. It is safe for concurrent use, also by several
 // processes sharing the file.
 type Store struct {
-	path string
-	mu   sync.Mutex
+	path     string
+	readOnly bool // see OpenReadOnly
+	mu       sync.Mutex
 }
 
 var _ hunt.Store = (*Store)(nil)
@@ -64,6 +65,18 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
 	s := &Store{path: path}
+	if err := s.with(false, func(*file) (bool, error) { return false, nil }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenReadOnly returns the store kept at path for reading only, as a dry run needs it: it creates
+// nothing (no directory, no file, no lock file), a missing file reads as a store with no hunts,
+// and every write fails. It reads under the shared lock when the lock file exists; without one,
+// no writer has used the file (a writer replaces it whole, by a rename, in any case).
+func OpenReadOnly(path string) (*Store, error) {
+	s := &Store{path: path, readOnly: true}
 	if err := s.with(false, func(*file) (bool, error) { return false, nil }); err != nil {
 		return nil, err
 	}
@@ -235,18 +248,26 @@ func (f *file) hunt(id string) *huntState {
 func (s *Store) with(write bool, fn func(*file) (changed bool, err error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-
-	lock, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
+	if write && s.readOnly {
+		return fmt.Errorf("filestore: %s is open read-only", s.path)
 	}
-	defer lock.Close() // releases the flock
-	how := syscall.LOCK_SH
+
+	flags, how := os.O_RDWR|os.O_CREATE, syscall.LOCK_SH
 	if write {
 		how = syscall.LOCK_EX
 	}
-	if err := flock(lock, how); err != nil {
-		return fmt.Errorf("filestore: lock %s: %w", lock.Name(), err)
+	if s.readOnly {
+		flags = os.O_RDONLY
+	}
+	switch lock, err := os.OpenFile(s.path+".lock", flags, 0o600); {
+	case s.readOnly && errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("filestore: %w", err)
+	default:
+		defer lock.Close() // releases the flock
+		if err := flock(lock, how); err != nil {
+			return fmt.Errorf("filestore: lock %s: %w", lock.Name(), err)
+		}
 	}
 
 	f := &file{Format: format}

@@ -1,5 +1,5 @@
-// Package memstore is a hunt.Store in memory: the store of the pipeline's own tests and of the
-// benchmarks' seeding, where a real store would only add noise.
+// Package memstore is a hunt.Store in memory: the store of the pipeline's own tests, of the
+// benchmarks' seeding, and of `huntwatch preview`, which runs the pipeline on an empty state.
 //
 // It keeps the Store contract as the table store does, and passes the same conformance suite
 // (storetest): Load leaves out the Finding and Entities of delivered records and marks them

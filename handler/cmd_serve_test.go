@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/huntwatch/huntwatch/handler/internal/loopback"
+)
+
+// localEnv is a process environment with no Azure or Slack setting: local sample mode.
+func localEnv(t *testing.T, extra ...string) []string {
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, extra...)
+}
+
+// serve without any Azure setting runs local sample mode, as run does, so the handler can be tried
+// under the Functions host: the sample's findings are printed once, then remembered.
+func TestServeRunsLocalSampleMode(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	p := startServe(t, "..", []string{"--state", state}, localEnv(t))
+	r := p.invoke(t)
+	if logs := strings.Join(r.logs, " "); r.status != 200 || !strings.Contains(logs, "(5 new, 0 already notified)") {
+		t.Fatalf("first invocation: status %d, logs %q\n%s", r.status, r.logs, p.err)
+	}
+	if r := p.invoke(t); r.status != 200 || !strings.Contains(strings.Join(r.logs, " "), "(0 new, 5 already notified)") {
+		t.Fatalf("second invocation: status %d, logs %q\n%s", r.status, r.logs, p.err)
+	}
+	if !eventually(func() bool { return strings.Contains(p.out.String(), "──── message 5 ────") }) {
+		t.Errorf("the messages are not printed to stdout:\n%s", p.out)
+	}
+	p.stop(t)
+	if strings.Contains(p.out.String(), "──── message 6 ────") {
+		t.Errorf("the second invocation printed messages again:\n%s", p.out)
+	}
+}
+
+// With only some of the Azure settings, serve still refuses to start, naming what is missing: a
+// deployment that lacks one must not quietly keep state on the instance or print its messages.
+func TestServeRefusesPartialSettings(t *testing.T) {
+	cmd := exec.Command(binary(t), "serve")
+	cmd.Dir = ".."
+	cmd.Env = localEnv(t, "FUNCTIONS_CUSTOMHANDLER_PORT="+loopback.Port(t), "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/partialsecret")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("serve started with the Slack setting alone")
+	}
+	for _, want := range []string{"LOG_ANALYTICS_WORKSPACE_ID", "DEDUP_TABLE_CONNECTION or DEDUP_TABLE_ENDPOINT"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "SLACK_BOT_TOKEN") || strings.Contains(string(out), "partialsecret") {
+		t.Errorf("output names a setting that is set, or echoes it:\n%s", out)
+	}
+}
+
+// The host retries a failed tick with the same timer payload: serve passes the tick to the Runner
+// (RunTick), so a retry is the same failure, not a second one. With HEALTH_ALERT_AFTER=2, two
+// failed invocations of one tick post no alert; a failed invocation of the next tick does.
+func TestServeCountsARetriedTickOnce(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	p := startServe(t, "..", []string{"--state", state}, localEnv(t, "HEALTH_ALERT_AFTER=2"))
+	// Every run now fails to read its state.
+	if err := os.WriteFile(state, []byte("{damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const tickB = `{"Data":{"timer":{"ScheduleStatus":{"Last":"2026-11-27T14:00:00+00:00","Next":"2026-11-27T15:00:00+00:00","LastUpdated":"2026-11-27T14:00:01+00:00"},"IsPastDue":false}},"Metadata":{}}`
+	for i, payload := range []string{timerPayload, timerPayload, tickB} {
+		if r := p.invokeWith(t, payload); r.status != 500 {
+			t.Fatalf("invocation %d: status %d, want 500 (the state is damaged)\n%s", i+1, r.status, p.err)
+		}
+	}
+	runs := func() int { return strings.Count(p.out.String(), `"msg":"run"`) }
+	if !eventually(func() bool { return runs() == 3 && strings.Contains(p.out.String(), "──── alert ────") }) {
+		t.Fatalf("want 3 runs and a failure alert on stdout:\n%s", p.out)
+	}
+	out := p.out.String()
+	secondRun := strings.Index(out, `"msg":"run"`) + 1
+	secondRun += strings.Index(out[secondRun:], `"msg":"run"`)
+	if alert := strings.Index(out, "──── alert ────"); alert < secondRun {
+		t.Errorf("the failure alert came with the retry of the first tick, not with the next tick:\n%s", out)
+	}
+	if n := strings.Count(out, "──── alert ────"); n != 1 {
+		t.Errorf("%d alerts, want 1:\n%s", n, out)
+	}
+}
