@@ -46,9 +46,10 @@ type file struct {
 }
 
 type huntState struct {
-	WindowEnd time.Time   `json:"windowEnd,omitzero"`
-	Health    hunt.Health `json:"health,omitzero"`
-	Records   []*stored   `json:"records"`
+	WindowEnd       time.Time   `json:"windowEnd,omitzero"`
+	SuppressedUntil time.Time   `json:"suppressedUntil,omitzero"`
+	Health          hunt.Health `json:"health,omitzero"`
+	Records         []*stored   `json:"records"`
 }
 
 type stored struct {
@@ -91,8 +92,7 @@ func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
 		if h == nil {
 			return false, nil
 		}
-		st.WindowEnd = h.WindowEnd.UTC()
-		st.Health = h.Health
+		st.Status = h.status()
 		for _, r := range h.Records {
 			rec := r.record()
 			st.Records[rec.Fingerprint] = rec
@@ -121,13 +121,32 @@ func (s *Store) Get(_ context.Context, huntID, fp string) (*hunt.Record, error) 
 	return rec, err
 }
 
-// SaveStatus records the end of the hunt's last successful window and its health.
+// SaveStatus records the end of the hunt's last successful window, its suppression and its health.
 func (s *Store) SaveStatus(_ context.Context, huntID string, st hunt.Status) error {
 	return s.with(true, func(f *file) (bool, error) {
 		h := f.hunt(huntID)
-		h.WindowEnd, h.Health = st.WindowEnd.UTC(), st.Health
+		h.WindowEnd, h.SuppressedUntil, h.Health = st.WindowEnd.UTC(), st.SuppressedUntil.UTC(), st.Health
 		return true, nil
 	})
+}
+
+// Statuses returns the status of every hunt in the file.
+func (s *Store) Statuses(_ context.Context) (map[string]hunt.Status, error) {
+	out := map[string]hunt.Status{}
+	err := s.with(false, func(f *file) (bool, error) {
+		for id, h := range f.Hunts {
+			out[id] = h.status()
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (h *huntState) status() hunt.Status {
+	return hunt.Status{WindowEnd: h.WindowEnd.UTC(), SuppressedUntil: h.SuppressedUntil.UTC(), Health: h.Health}
 }
 
 // Put applies recs in order, then writes the file once: on an error nothing is written and no

@@ -115,4 +115,7 @@ type Store interface {
 	Put(ctx context.Context, hunt string, recs []*Record) (lost []*Record, err error)
 	// SaveStatus records the hunt's status: the end of its last successful window and its health.
 	SaveStatus(ctx context.Context, hunt string, st Status) error
+	// Statuses returns the status of every hunt that has one, by hunt id, in one read: what a
+	// tick needs to know which hunts are due.
+	Statuses(ctx context.Context) (map[string]Status, error)
 }

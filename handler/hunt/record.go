@@ -17,6 +17,8 @@ type State struct {
 type Status struct {
 	WindowEnd time.Time // end of the last successful window
 	Health    Health
+	// SuppressedUntil keeps a rule with suppression silent (not run) until then, after an alert.
+	SuppressedUntil time.Time
 }
 
 // Health counts failed runs, so an outage is announced once, and the day's work, for the heartbeat.

@@ -32,28 +32,29 @@ const (
 
 // Property names. A long string property is split into Name0, Name1, ... (see putString).
 const (
-	pFingerprint    = "Fingerprint"
-	pFingerprintB64 = "FingerprintB64" // when the fingerprint is not valid UTF-8
-	pState          = "State"
-	pFirstSeen      = "FirstSeen"
-	pLastSeen       = "LastSeen"
-	pOccurrences    = "Occurrences"
-	pRecent         = "Recent"
-	pNotifiedAt     = "NotifiedAt"
-	pWhere          = "MessageWhere"
-	pMessageID      = "MessageID"
-	pKind           = "MessageKind"
-	pChannel        = "MessageChannel" // legacy: read, never written (see hunt.LegacyMessageRef)
-	pTS             = "MessageTS"      // legacy
-	pClaimedUntil   = "ClaimedUntil"
-	pAttempts       = "Attempts"
-	pLastError      = "LastError"
-	pFinding        = "Finding"
-	pWindowEnd      = "WindowEnd"
-	pHealth         = "Health"
-	pSeenThrough    = "SeenThrough"
-	pEntities       = "Entities"
-	pHunt           = "Hunt"
+	pFingerprint     = "Fingerprint"
+	pFingerprintB64  = "FingerprintB64" // when the fingerprint is not valid UTF-8
+	pState           = "State"
+	pFirstSeen       = "FirstSeen"
+	pLastSeen        = "LastSeen"
+	pOccurrences     = "Occurrences"
+	pRecent          = "Recent"
+	pNotifiedAt      = "NotifiedAt"
+	pSuppressedUntil = "SuppressedUntil"
+	pWhere           = "MessageWhere"
+	pMessageID       = "MessageID"
+	pKind            = "MessageKind"
+	pChannel         = "MessageChannel" // legacy: read, never written (see hunt.LegacyMessageRef)
+	pTS              = "MessageTS"      // legacy
+	pClaimedUntil    = "ClaimedUntil"
+	pAttempts        = "Attempts"
+	pLastError       = "LastError"
+	pFinding         = "Finding"
+	pWindowEnd       = "WindowEnd"
+	pHealth          = "Health"
+	pSeenThrough     = "SeenThrough"
+	pEntities        = "Entities"
+	pHunt            = "Hunt"
 )
 
 // entity is one table row as sent to or received from the service.
@@ -131,6 +132,7 @@ func windowEntity(pk, huntID string, st hunt.Status) (entity, error) {
 	e := entity{"PartitionKey": pk, "RowKey": windowRowKey}
 	putString(e, pHunt, clipRunes(huntID, chunkUnits/2))
 	putTime(e, pWindowEnd, st.WindowEnd)
+	putTime(e, pSuppressedUntil, st.SuppressedUntil)
 	st.Health.LastError = clipRunes(st.Health.LastError, maxLastError)
 	b, err := json.Marshal(st.Health)
 	if err != nil {
@@ -145,6 +147,9 @@ func decodeStatus(e entity) (hunt.Status, error) {
 	var st hunt.Status
 	var err error
 	if st.WindowEnd, err = e.getTime(pWindowEnd); err != nil {
+		return st, err
+	}
+	if st.SuppressedUntil, err = e.getTime(pSuppressedUntil); err != nil {
 		return st, err
 	}
 	if s, ok := e.getString(pHealth); ok {

@@ -185,7 +185,7 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 // properties are named with their first chunks; a row whose values need more is read whole).
 var sparseSelect = func() string {
 	props := []string{"RowKey", pFingerprint, pFingerprintB64, pState, pFirstSeen, pLastSeen, pOccurrences, pNotifiedAt,
-		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pHealth, pHunt}
+		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pSuppressedUntil, pHealth, pHunt}
 	for _, p := range []string{pFingerprint, pFingerprintB64, pRecent, pLastError, pHealth} {
 		for i := range sparseChunks {
 			props = append(props, p+strconv.Itoa(i))
@@ -306,6 +306,36 @@ func (s *Store) pages(ctx context.Context, filter, sel string) <-chan page {
 		}
 	}()
 	return out
+}
+
+// Statuses lists every hunt's status row: one query over the table for the rows of RowKey
+// windowRowKey, selecting only what a status holds.
+func (s *Store) Statuses(ctx context.Context) (map[string]hunt.Status, error) {
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := map[string]hunt.Status{}
+	sel := strings.Join([]string{pHunt, pWindowEnd, pSuppressedUntil, pHealth, pHealth + "0", pHealth + "1", pHealth + "2", pHealth + "3"}, ",")
+	for page := range s.pages(ctx, fmt.Sprintf("RowKey eq '%s'", windowRowKey), sel) {
+		if page.err != nil {
+			return nil, s.fail(page.err, "list hunt statuses")
+		}
+		for _, raw := range page.entities {
+			var e entity
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return nil, s.fail(err, "list hunt statuses: decode entity")
+			}
+			id, _ := e.getString(pHunt)
+			st, err := decodeStatus(e)
+			if err != nil {
+				return nil, s.fail(err, "list hunt statuses: hunt %q", id)
+			}
+			out[id] = st
+		}
+	}
+	return out, nil
 }
 
 // SaveStatus upserts the hunt's status row.

@@ -28,8 +28,9 @@ type Store struct {
 }
 
 type huntState struct {
-	status  hunt.Status
-	records map[string]*hunt.Record // by fingerprint; each the store's own copy
+	status    hunt.Status
+	hasStatus bool
+	records   map[string]*hunt.Record // by fingerprint; each the store's own copy
 }
 
 var _ hunt.Store = (*Store)(nil)
@@ -118,8 +119,26 @@ func (s *Store) SaveStatus(ctx context.Context, huntID string, st hunt.Status) e
 	defer s.mu.Unlock()
 	st.WindowEnd = st.WindowEnd.UTC()
 	st.Health.FailingSince = st.Health.FailingSince.UTC()
-	s.hunt(huntID).status = st
+	st.SuppressedUntil = st.SuppressedUntil.UTC()
+	h := s.hunt(huntID)
+	h.status, h.hasStatus = st, true
 	return nil
+}
+
+// Statuses returns the status of every hunt that has one.
+func (s *Store) Statuses(ctx context.Context) (map[string]hunt.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memstore: list statuses: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]hunt.Status{}
+	for id, h := range s.hunts {
+		if h.hasStatus {
+			out[id] = h.status
+		}
+	}
+	return out, nil
 }
 
 // hunt returns the hunt's state, creating it; s.mu is held.

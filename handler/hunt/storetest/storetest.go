@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) hunt.Store) {
 		{"Replace", testReplace},
 		{"Remove", testRemove},
 		{"Window", testWindow},
+		{"Statuses", testStatuses},
 		{"Sparse", testSparse},
 		{"HuntsIsolated", testHuntsIsolated},
 		{"ManyRecords", testManyRecords},
@@ -318,6 +319,36 @@ func testWindow(t *testing.T, s hunt.Store) {
 		if len(st.Records) != 1 || st.Records["fp"] == nil {
 			t.Errorf("records %v, want only fp", keys(st))
 		}
+	}
+}
+
+// testStatuses: one read returns every hunt's status, suppression and health included, and only
+// the hunts that have one.
+func testStatuses(t *testing.T, s hunt.Store) {
+	hunts := []string{"status-a", "status b/2", "ünï 猎"}
+	for i, h := range hunts {
+		st := hunt.Status{WindowEnd: at(10 + i), SuppressedUntil: at(20 + i), Health: hunt.Health{Failures: i, FailedTick: fmt.Sprint("tick-", i)}}
+		if err := s.SaveStatus(ctx(t), h, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Statuses(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hunts {
+		st, ok := got[h]
+		if !ok {
+			t.Errorf("no status for %q in %v", h, got)
+			continue
+		}
+		if !st.WindowEnd.Equal(at(10+i)) || !st.SuppressedUntil.Equal(at(20+i)) || st.SuppressedUntil.Location() != time.UTC ||
+			st.Health.Failures != i || st.Health.FailedTick != fmt.Sprint("tick-", i) {
+			t.Errorf("status of %q = %+v", h, st)
+		}
+	}
+	if st := load(t, s, hunts[0]); !st.SuppressedUntil.Equal(at(20)) {
+		t.Errorf("Load's SuppressedUntil = %v, want %v", st.SuppressedUntil, at(20))
 	}
 }
 
