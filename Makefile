@@ -1,5 +1,5 @@
 # make test is the README's test command; .ci/run calls it after its installs and static checks.
-.PHONY: build test package bench
+.PHONY: build test package deploy bench
 
 build:
 	go build -o huntwatch ./handler
@@ -11,6 +11,12 @@ test:
 
 package:
 	bash infra/package.sh
+
+# make deploy RG=<resource group> [APP=<function app>]: build, check and upload the package with the
+# Azure CLI (docs/deploy.md, "Deploy the code without azd"); RG and APP default to azd's
+# AZURE_RESOURCE_GROUP and AZURE_FUNCTION_APP_NAME in the environment.
+deploy:
+	bash infra/deploy.sh $(if $(RG),-g '$(RG)') $(if $(APP),-n '$(APP)')
 
 # make bench is the performance suite (handler/bench, README "Performance"): medians of REPS runs.
 REPS ?= 5

@@ -13,6 +13,11 @@
 // The app settings are the object `appSettings` below: one literal key per line. The test
 // handler/config/sync_test.go reads the keys out of this file and compares them with
 // config.Settings and local.settings.sample.json, so add a setting there, here and in the sample.
+//
+// infra/infra_test.go reads this file too and fails on what Flex Consumption refuses (runtime other
+// than custom 1.0, maximumInstanceCount below 40, memory other than 512/2048/4096, deprecated app
+// settings and site properties), on a role other than the five below or on a broader scope, and on
+// a secret outside Key Vault. docs/deploy.md ("Flex Consumption limits") cites the sources.
 
 targetScope = 'resourceGroup'
 
@@ -32,8 +37,8 @@ param location string = resourceGroup().location
 @description('Resource id of the Sentinel Log Analytics workspace to hunt in: /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>. It may live in another resource group or subscription.')
 param sentinelWorkspaceResourceId string
 
-@description('NCRONTAB schedule of the timer (six fields, UTC). Read by the Functions host as %HUNT_SCHEDULE%.')
-param huntSchedule string = '0 0 * * * *'
+@description('NCRONTAB schedule of the timer (six fields, UTC). Read by the Functions host as %HUNT_SCHEDULE%; each tick runs the hunts that are due.')
+param huntSchedule string = '0 */5 * * * *'
 
 @description('Window each run queries (Go duration).')
 param huntLookback string = '24h'
@@ -44,8 +49,14 @@ param huntMaxCatchup string = '168h'
 @description('The window ends this long before now, so late-arriving rows are in before a run is reported (Go duration).')
 param huntSettle string = '30m'
 
-@description('Sentinel hunting-query YAML file or bundled hunt name; empty: the bundled default hunt.')
+@description('The hunt pack: comma-separated bundled hunt names, YAML files and folders in the package; empty: huntFile, else the bundled pack.')
+param hunts string = ''
+
+@description('One Sentinel YAML file or bundled hunt name (compatibility; prefer hunts, and set only one of the two).')
 param huntFile string = ''
+
+@description('Hunts of one tick that run at once (1-5; Log Analytics allows 5 concurrent queries per user).')
+param huntConcurrency string = '3'
 
 @minLength(3)
 @maxLength(63)
@@ -66,6 +77,12 @@ param slackSecret string
 @description('Slack channel id or name for the bot token; ignored in webhook mode.')
 param slackChannel string = ''
 
+@description('Channels for High, Medium, Low and Informational findings (bot token only); empty: slackChannel.')
+param slackChannelHigh string = ''
+param slackChannelMedium string = ''
+param slackChannelLow string = ''
+param slackChannelInformational string = ''
+
 @description('Slack Web API base URL.')
 param slackApiUrl string = 'https://slack.com/api/'
 
@@ -84,14 +101,21 @@ param healthAlertAfter string = '3'
 @description('UTC hour (0-23) after which a daily heartbeat message is posted; empty: no heartbeat.')
 param healthHeartbeatHour string = ''
 
+// The Flex Consumption sizes. 512 MB (0.25 vCPU) is plenty for one static Go binary that waits on a
+// few Log Analytics queries per tick; 2048 when a hunt's answers are large (docs/deploy.md, "Choices").
 @allowed([ 512, 2048, 4096 ])
-@description('Flex Consumption instance size. 512 MB (0.25 vCPU) is plenty for one static Go binary that runs one query an hour.')
+@description('Flex Consumption instance memory in MB: 512, 2048 or 4096.')
 param instanceMemoryMB int = 512
 
-@minValue(1)
+// Flex Consumption accepts 40 to 1000 (docs/deploy.md cites the sources). Values below 40 are a
+// preview in a few regions only, set after deployment with `az functionapp scale config set`; this
+// template keeps to the general limit so that it deploys in every Flex region. 40 costs nothing:
+// on-demand instances are billed only while they run, and the timer runs one execution at a time
+// across instances (the host's storage lock), so huntwatch never uses more than one.
+@minValue(40)
 @maxValue(1000)
-@description('Flex Consumption scale-out limit. Timer runs never overlap on one app (blob lease), so one instance is all huntwatch can use.')
-param maximumInstanceCount int = 1
+@description('Flex Consumption maximum instance count (40 to 1000). huntwatch uses one instance at a time whatever the value.')
+param maximumInstanceCount int = 40
 
 @description('Tags for every resource.')
 param tags object = {}
@@ -346,7 +370,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
       minTlsVersion: '1.2'
-      // No ftpsState: Flex Consumption has no FTP(S) endpoint and lists the property as deprecated.
+      // Nothing else: Flex Consumption refuses ftpsState, use32BitWorkerProcess, preWarmedInstanceCount,
+      // netFrameworkVersion, functionAppScaleLimit and minimumElasticInstanceCount (infra/infra_test.go).
     }
     functionAppConfig: {
       deployment: {
@@ -364,7 +389,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
       }
       runtime: {
-        name: 'custom'
+        name: 'custom' // a custom handler; exactly custom 1.0, ARM accepts other values and the host then fails to start
         version: '1.0'
       }
     }
@@ -416,8 +441,10 @@ var appSettings = {
   LOG_ANALYTICS_WORKSPACE_ID: sentinelWorkspace.properties.customerId
   LOG_ANALYTICS_ENDPOINT: logAnalyticsEndpoint
   LOG_ANALYTICS_WORKSPACE_RESOURCE_ID: sentinelWorkspaceResourceId
+  HUNTS: hunts
   HUNT_FILE: huntFile
   HUNT_SCHEDULE: huntSchedule
+  HUNT_CONCURRENCY: huntConcurrency
   HUNT_LOOKBACK: huntLookback
   HUNT_MAX_CATCHUP: huntMaxCatchup
   HUNT_SETTLE: huntSettle
@@ -427,7 +454,17 @@ var appSettings = {
   DEDUP_TTL: dedupTtl
   SLACK_BOT_TOKEN: slackAuthMode == 'botToken' ? slackKeyVaultReference : ''
   SLACK_CHANNEL: slackAuthMode == 'botToken' ? slackChannel : ''
+  SLACK_CHANNEL_HIGH: slackAuthMode == 'botToken' ? slackChannelHigh : ''
+  SLACK_CHANNEL_MEDIUM: slackAuthMode == 'botToken' ? slackChannelMedium : ''
+  SLACK_CHANNEL_LOW: slackAuthMode == 'botToken' ? slackChannelLow : ''
+  SLACK_CHANNEL_INFORMATIONAL: slackAuthMode == 'botToken' ? slackChannelInformational : ''
   SLACK_WEBHOOK_URL: slackAuthMode == 'webhook' ? slackKeyVaultReference : ''
+  // Webhooks by severity are secrets too; the template holds one Slack secret, so these stay empty
+  // (add them as Key Vault references by hand: docs/deploy.md, "Routing by severity").
+  SLACK_WEBHOOK_URL_HIGH: ''
+  SLACK_WEBHOOK_URL_MEDIUM: ''
+  SLACK_WEBHOOK_URL_LOW: ''
+  SLACK_WEBHOOK_URL_INFORMATIONAL: ''
   SLACK_API_URL: slackApiUrl
   SLACK_DIGEST_THRESHOLD: slackDigestThreshold
   HEALTH_ALERT_AFTER: healthAlertAfter

@@ -1,31 +1,34 @@
 #!/usr/bin/env bash
-# Builds the Functions deployment package dist/huntwatch.zip:
+# Builds the Functions deployment package (default dist/huntwatch.zip; an argument names another path):
+#
+#   bash infra/package.sh [OUT.zip]
 #
 #   host.json               customHandler.description.defaultExecutablePath = "huntwatch"
 #   function/function.json  the timer trigger
 #   huntwatch               static linux/amd64 binary, mode 0755 (the host execs it)
 #
-# The exec bit has to survive zipping, so the archive is written by Info-ZIP `zip` (which stores unix
-# modes) or, where zip is missing, by python3's zipfile with external_attr set. The script checks the
-# mode inside the finished zip and fails if it is not 0755.
+# The exec bit has to survive zipping (Flex Consumption mounts the package read-only), so the archive
+# is written by Info-ZIP `zip` (which stores unix modes) or, where zip is missing, by python3's zipfile
+# with external_attr set. infra/check-package.sh then reads the finished zip back (layout, ELF
+# linux/amd64, mode 0755, host.json, the timer); if it finds a problem, the zip is deleted.
 #
-# Used by `make package`, by azd (prepackage hook in azure.yaml) and before `az functionapp
-# deployment source config-zip` (docs/deploy.md).
+# Used by `make package`, by azd (prepackage hook in azure.yaml), by infra/deploy.sh (`make deploy`)
+# and by the infra test (infra/infra_test.go).
 set -euo pipefail
 # The shipped binary is built with the toolchain go.mod names (its standard library carries the
 # security fixes govulncheck checks for), fetched from the module proxy if this machine is older.
 export GOTOOLCHAIN=auto
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+zip_path="${1:-$root/dist/huntwatch.zip}"
+case "$zip_path" in
+*.zip) ;;
+*) echo "package: the output must end in .zip, got $zip_path" >&2; exit 1 ;;
+esac
+mkdir -p "$(dirname "$zip_path")"
+zip_path="$(cd "$(dirname "$zip_path")" && pwd)/$(basename "$zip_path")" # absolute, from the caller's folder
 cd "$root"
-
-out_dir="$root/dist"
-zip_path="$out_dir/huntwatch.zip"
-
-if ! grep -Eq '"defaultExecutablePath"[[:space:]]*:[[:space:]]*"huntwatch"' host.json; then
-	echo "package: host.json customHandler.description.defaultExecutablePath must be \"huntwatch\"" >&2
-	exit 1
-fi
 
 # No stale package survives a failed build.
 rm -f "$zip_path"
@@ -41,8 +44,6 @@ cp host.json "$staging/host.json"
 mkdir -p "$staging/function"
 cp function/function.json "$staging/function/function.json"
 chmod 0644 "$staging/host.json" "$staging/function/function.json"
-
-mkdir -p "$out_dir"
 
 if command -v zip >/dev/null 2>&1; then
 	# -X: no extra attributes (uid/gid, times); unix modes are kept in the central directory.
@@ -66,23 +67,12 @@ else
 	exit 1
 fi
 
-# Check what the host will see: the binary's mode inside the archive.
-mode=""
-if command -v python3 >/dev/null 2>&1; then
-	mode="$(python3 -c 'import sys, zipfile; print(oct((zipfile.ZipFile(sys.argv[1]).getinfo("huntwatch").external_attr >> 16) & 0o777)[2:])' "$zip_path")"
-elif command -v unzip >/dev/null 2>&1; then
-	# unzip -Z prints e.g. "-rwxr-xr-x  3.0 unx 12345 bx defN ... huntwatch"
-	perms="$(unzip -Z "$zip_path" huntwatch | awk '{print $1}')"
-	[[ "$perms" == "-rwxr-xr-x" ]] && mode=755
-else
-	echo "package: warning: neither python3 nor unzip found; exec bit not verified" >&2
-	mode=755
-fi
-if [[ "$mode" != "755" ]]; then
-	echo "package: huntwatch has mode ${mode:-unknown} inside $zip_path, want 755" >&2
+# Check what the host will see. A package that fails the check does not stay behind.
+if ! bash "$root/infra/check-package.sh" "$zip_path"; then
+	rm -f "$zip_path"
 	exit 1
 fi
 
 bytes="$(wc -c <"$zip_path" | tr -d '[:space:]')"
 mb="$(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1048576 }')"
-echo "package: wrote ${zip_path#"$root"/} (${bytes} bytes, ${mb} MB; huntwatch mode 0755)"
+echo "package: wrote ${zip_path#"$root"/} (${bytes} bytes, ${mb} MB)"

@@ -31,10 +31,12 @@ var Settings = []Setting{
 	{Name: "LOG_ANALYTICS_WORKSPACE_ID", Help: "Log Analytics workspace (customer) id to query; absent: local sample mode over testdata/logs"},
 	{Name: "LOG_ANALYTICS_ENDPOINT", Default: "https://api.loganalytics.io/v1", Help: "Log Analytics query API base URL (sovereign clouds, tests)"},
 	{Name: "LOG_ANALYTICS_WORKSPACE_RESOURCE_ID", Help: "the workspace's ARM resource id, for \"View in Log Analytics\" links in messages; absent: no link"},
-	{Name: "HUNT_FILE", Help: "a Sentinel hunting-query YAML file, or the name of a bundled hunt; absent: the bundled default hunt"},
-	{Name: "HUNT_SCHEDULE", Default: "0 0 * * * *", Help: "NCRONTAB schedule of the timer, six fields: seconds minutes hours day-of-month month day-of-week", Host: true},
+	{Name: "HUNTS", Help: "the hunt pack: comma-separated bundled hunt names, Sentinel YAML files (hunting queries, scheduled and NRT rules) and folders (every *.yaml below); absent: HUNT_FILE, else the bundled pack"},
+	{Name: "HUNT_FILE", Help: "one Sentinel YAML file or bundled hunt name, a pack of one (kept for compatibility; prefer HUNTS)"},
+	{Name: "HUNT_SCHEDULE", Default: "0 */5 * * * *", Help: "NCRONTAB schedule of the timer, six fields: seconds minutes hours day-of-month month day-of-week", Host: true},
 	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run queries (Go duration)"},
 	{Name: "HUNT_MAX_CATCHUP", Default: "168h", Help: "longest window after downtime (Go duration)"},
+	{Name: "HUNT_CONCURRENCY", Default: "3", Help: "hunts of one tick that run at once (1-5: Log Analytics allows 5 concurrent queries per user)"},
 	{Name: "HUNT_SETTLE", Default: "30m", Help: "the window ends this long before now, so late-arriving rows (AzureActivity, Defender) are in before a run is reported; 0 = none (Go duration)"},
 	{Name: "DEDUP_TABLE_CONNECTION", Help: "Table Storage connection string (shared key, e.g. Azurite)", Secret: true},
 	{Name: "DEDUP_TABLE_ENDPOINT", Help: "Table Storage endpoint https://ACCOUNT.table.core.windows.net (managed identity)"},
@@ -42,7 +44,15 @@ var Settings = []Setting{
 	{Name: "DEDUP_TTL", Default: "720h", Help: "after this a known fingerprint alerts again; 0 = never (Go duration)"},
 	{Name: "SLACK_BOT_TOKEN", Help: "Slack bot token (xoxb-...), posts with chat.postMessage; needs SLACK_CHANNEL", Secret: true},
 	{Name: "SLACK_CHANNEL", Help: "Slack channel id or name for the bot token"},
+	{Name: "SLACK_CHANNEL_HIGH", Help: "channel for High severity findings (bot token); absent: SLACK_CHANNEL"},
+	{Name: "SLACK_CHANNEL_MEDIUM", Help: "channel for Medium severity findings (bot token); absent: SLACK_CHANNEL"},
+	{Name: "SLACK_CHANNEL_LOW", Help: "channel for Low severity findings (bot token); absent: SLACK_CHANNEL"},
+	{Name: "SLACK_CHANNEL_INFORMATIONAL", Help: "channel for Informational findings (bot token); absent: SLACK_CHANNEL"},
 	{Name: "SLACK_WEBHOOK_URL", Help: "Slack incoming webhook URL, instead of a bot token", Secret: true},
+	{Name: "SLACK_WEBHOOK_URL_HIGH", Help: "webhook for High severity findings; absent: SLACK_WEBHOOK_URL", Secret: true},
+	{Name: "SLACK_WEBHOOK_URL_MEDIUM", Help: "webhook for Medium severity findings; absent: SLACK_WEBHOOK_URL", Secret: true},
+	{Name: "SLACK_WEBHOOK_URL_LOW", Help: "webhook for Low severity findings; absent: SLACK_WEBHOOK_URL", Secret: true},
+	{Name: "SLACK_WEBHOOK_URL_INFORMATIONAL", Help: "webhook for Informational findings; absent: SLACK_WEBHOOK_URL", Secret: true},
 	{Name: "SLACK_API_URL", Default: "https://slack.com/api/", Help: "Slack Web API base URL"},
 	{Name: "SLACK_DIGEST_THRESHOLD", Default: "10", Help: "a run with more new findings than this posts one digest with a CSV of all; 0 = never"},
 	{Name: "HEALTH_ALERT_AFTER", Default: "3", Help: "consecutive failed runs before one \"huntwatch is failing\" message; 0 = never"},
@@ -56,7 +66,9 @@ type Config struct {
 	WorkspaceID   string
 	LogsEndpoint  string
 	WorkspaceARM  string
+	Hunts         []string // the pack's references (HUNTS, else HUNT_FILE); empty: the bundled pack
 	HuntFile      string
+	Concurrency   int
 	Schedule      string // the timer's NCRONTAB; the host reads it, huntwatch only checks it
 	Lookback      time.Duration
 	MaxCatchup    time.Duration
@@ -68,6 +80,10 @@ type Config struct {
 	SlackToken    string
 	SlackChannel  string
 	SlackWebhook  string
+	// SlackChannels and SlackWebhooks route findings by severity (lower case: high, medium, low,
+	// informational); a hunt's own channel comes first, the default last.
+	SlackChannels map[string]string
+	SlackWebhooks map[string]string
 	SlackAPIURL   string
 	Digest        int
 	AlertAfter    int
@@ -82,6 +98,11 @@ func (c Config) Secrets() []string {
 	var s []string
 	for _, v := range []string{c.TableConn, c.SlackToken, c.SlackWebhook} {
 		if v != "" {
+			s = append(s, v)
+		}
+	}
+	for _, sev := range Severities {
+		if v := c.SlackWebhooks[sev]; v != "" {
 			s = append(s, v)
 		}
 	}
@@ -109,6 +130,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogsEndpoint:  r.url("LOG_ANALYTICS_ENDPOINT", "https"),
 		WorkspaceARM:  r.str("LOG_ANALYTICS_WORKSPACE_RESOURCE_ID"),
 		HuntFile:      r.str("HUNT_FILE"),
+		Concurrency:   r.count("HUNT_CONCURRENCY", 1, 5),
 		Schedule:      r.schedule("HUNT_SCHEDULE"),
 		Lookback:      r.duration("HUNT_LOOKBACK", false),
 		MaxCatchup:    r.duration("HUNT_MAX_CATCHUP", false),
@@ -125,6 +147,28 @@ func Load(getenv func(string) string) (Config, error) {
 		AlertAfter:    r.count("HEALTH_ALERT_AFTER", 0, 1000),
 		ClientID:      r.str("AZURE_CLIENT_ID"),
 		LogLevel:      r.level("LOG_LEVEL"),
+	}
+	c.Hunts = splitList(r.str("HUNTS"))
+	if len(c.Hunts) > 0 && c.HuntFile != "" {
+		r.fail("HUNT_FILE", "set HUNTS or HUNT_FILE, not both (HUNTS takes files too)")
+	} else if len(c.Hunts) == 0 && c.HuntFile != "" {
+		c.Hunts = []string{c.HuntFile}
+	}
+	c.SlackChannels, c.SlackWebhooks = map[string]string{}, map[string]string{}
+	for _, sev := range Severities {
+		upper := strings.ToUpper(sev)
+		if v := r.str("SLACK_CHANNEL_" + upper); v != "" {
+			c.SlackChannels[sev] = v
+			if c.SlackToken == "" {
+				r.fail("SLACK_CHANNEL_"+upper, "needs SLACK_BOT_TOKEN (a webhook posts to its own channel: use SLACK_WEBHOOK_URL_%s)", upper)
+			}
+		}
+		if v := r.url("SLACK_WEBHOOK_URL_"+upper, "https"); v != "" {
+			c.SlackWebhooks[sev] = v
+			if c.SlackWebhook == "" {
+				r.fail("SLACK_WEBHOOK_URL_"+upper, "needs SLACK_WEBHOOK_URL, the default webhook")
+			}
+		}
 	}
 	if v := r.str("HEALTH_HEARTBEAT_HOUR"); v != "" {
 		c.Heartbeat, c.HeartbeatHour = true, r.count("HEALTH_HEARTBEAT_HOUR", 0, 23)
@@ -156,6 +200,20 @@ func Load(getenv func(string) string) (Config, error) {
 		c.SlackAPIURL += "/"
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// Severities are Sentinel's severity levels, lower case, as routing settings name them.
+var Severities = []string{"high", "medium", "low", "informational"}
+
+// splitList splits a comma-separated list, dropping empty items and spaces around each.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 type reader struct {

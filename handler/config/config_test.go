@@ -55,6 +55,28 @@ func TestLoad(t *testing.T) {
 		{name: "bot token needs a channel", env: env("SLACK_BOT_TOKEN", "xoxb-1"), wantErr: []string{"SLACK_CHANNEL"}},
 		{name: "channel needs a bot token", env: env("SLACK_CHANNEL", "C1"), wantErr: []string{"SLACK_BOT_TOKEN"}},
 		{name: "token and webhook", env: env("SLACK_BOT_TOKEN", "xoxb-1", "SLACK_CHANNEL", "C1", "SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x"), wantErr: []string{"not both"}},
+		{name: "a pack", env: env("HUNTS", " runcommand-mde, rules/ ,,my.yaml", "HUNT_CONCURRENCY", "5"),
+			check: func(t *testing.T, c config.Config) {
+				if strings.Join(c.Hunts, "|") != "runcommand-mde|rules/|my.yaml" || c.Concurrency != 5 {
+					t.Errorf("hunts %q concurrency %d", c.Hunts, c.Concurrency)
+				}
+			}},
+		{name: "HUNT_FILE is a pack of one", env: env("HUNT_FILE", "mine.yaml"),
+			check: func(t *testing.T, c config.Config) {
+				if strings.Join(c.Hunts, "|") != "mine.yaml" {
+					t.Errorf("hunts %q", c.Hunts)
+				}
+			}},
+		{name: "HUNTS and HUNT_FILE", env: env("HUNTS", "a", "HUNT_FILE", "b"), wantErr: []string{"HUNT_FILE", "not both"}},
+		{name: "concurrency above the API's limit", env: env("HUNT_CONCURRENCY", "6"), wantErr: []string{"HUNT_CONCURRENCY"}},
+		{name: "severity channels", env: env("SLACK_BOT_TOKEN", "xoxb-1", "SLACK_CHANNEL", "C1", "SLACK_CHANNEL_HIGH", "C9"),
+			check: func(t *testing.T, c config.Config) {
+				if c.SlackChannels["high"] != "C9" || len(c.SlackChannels) != 1 {
+					t.Errorf("channels %v", c.SlackChannels)
+				}
+			}},
+		{name: "severity channel needs a bot token", env: env("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x", "SLACK_CHANNEL_LOW", "C2"), wantErr: []string{"SLACK_CHANNEL_LOW", "SLACK_BOT_TOKEN"}},
+		{name: "severity webhook needs the default", env: env("SLACK_BOT_TOKEN", "xoxb-1", "SLACK_CHANNEL", "C1", "SLACK_WEBHOOK_URL_HIGH", "https://hooks.slack.com/services/T/B/y"), wantErr: []string{"SLACK_WEBHOOK_URL_HIGH", "needs SLACK_WEBHOOK_URL"}},
 		{name: "webhook secret not echoed", env: env("SLACK_WEBHOOK_URL", "not a url at all, secret123"), wantErr: []string{"SLACK_WEBHOOK_URL", "not shown"}},
 		{name: "API URL gets its slash", env: env("SLACK_API_URL", "http://127.0.0.1:9/api"),
 			check: func(t *testing.T, c config.Config) {
@@ -111,5 +133,15 @@ func TestSecrets(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("secrets %q lack %q", got, want)
 		}
+	}
+}
+
+func TestSeverityWebhooksAreSecrets(t *testing.T) {
+	c, err := config.Load(env("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/default", "SLACK_WEBHOOK_URL_HIGH", "https://hooks.slack.com/services/T/B/urgent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Secrets(), "|"); !strings.Contains(got, "/T/B/urgent") || c.SlackWebhooks["high"] == "" {
+		t.Errorf("secrets %q, webhooks %v", got, c.SlackWebhooks)
 	}
 }

@@ -48,7 +48,7 @@ func TestScheduleValid(t *testing.T) {
 func TestScheduleDefault(t *testing.T) {
 	for _, v := range []string{"", "   "} {
 		c, err := config.Load(env("HUNT_SCHEDULE", v))
-		if err != nil || c.Schedule != "0 0 * * * *" {
+		if err != nil || c.Schedule != "0 */5 * * * *" {
 			t.Errorf("HUNT_SCHEDULE %q: Schedule %q, err %v", v, c.Schedule, err)
 		}
 	}
