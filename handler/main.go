@@ -156,6 +156,9 @@ func wire(w wiring) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w.dryRun {
+		store = hunt.DryRun(store)
+	}
 
 	notifier := w.notifier
 	if notifier == nil && (cfg.SlackToken != "" || cfg.SlackWebhook != "") {
@@ -174,7 +177,7 @@ func wire(w wiring) (*app, error) {
 
 	return &app{log: log, hunt: h, runner: &hunt.Runner{
 		Log: log, Source: src, Store: store, Notifier: notifier, Now: now, Lease: w.tune.lease,
-		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, Settle: cfg.Settle, TTL: cfg.TTL, DryRun: w.dryRun,
+		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, Settle: cfg.Settle, TTL: cfg.TTL,
 		DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
 		Redact: logging.Redactor(cfg.Secrets()),
 	}}, nil

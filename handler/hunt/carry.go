@@ -11,7 +11,7 @@ import (
 // could not release stop keeping the next run off their findings. Only the end of the process
 // loses them: that is the documented window for a repeat.
 func (r *Runner) keep(h *Hunt, recs ...*Record) {
-	if r.DryRun || len(recs) == 0 {
+	if len(recs) == 0 {
 		return
 	}
 	r.carryMu.Lock()

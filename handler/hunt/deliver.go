@@ -36,14 +36,12 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 		}
 		sum.Posted++
 		delivered(rec, ref, r.Now())
-		if !r.DryRun {
-			if err := r.record(context.WithoutCancel(ctx), h, rec); err != nil {
-				errs = append(errs, err)
-				r.keep(h, rec)
-				// The store takes no writes: every further post would widen the window for repeats.
-				release = append(release, claimed[i+1:]...)
-				break
-			}
+		if err := r.record(context.WithoutCancel(ctx), h, rec); err != nil {
+			errs = append(errs, err)
+			r.keep(h, rec)
+			// The store takes no writes: every further post would widen the window for repeats.
+			release = append(release, claimed[i+1:]...)
+			break
 		}
 		// The record counts the further occurrences already, and its message's summary names
 		// them: if a reply fails, nothing is told twice and the summary still tells it.
@@ -102,9 +100,6 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary)
 	at := r.Now()
 	for _, rec := range claimed {
 		delivered(rec, ref, at)
-	}
-	if r.DryRun {
-		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
@@ -167,7 +162,7 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 		sum.Repeats += len(fresh)
 		told = append(told, rec)
 	}
-	if len(told) > 0 && !r.DryRun {
+	if len(told) > 0 {
 		// A lost record was changed by another run meanwhile; its occurrences are told again at
 		// worst, never lost.
 		if _, err := r.Store.Put(context.WithoutCancel(ctx), h.ID, told); err != nil {
@@ -193,7 +188,7 @@ func (r *Runner) failed(h *Hunt, rec *Record, err error) {
 // release gives claims back so the next run retries at once instead of waiting for the lease to
 // lapse; it must happen even when ctx was cancelled.
 func (r *Runner) release(ctx context.Context, h *Hunt, recs []*Record) error {
-	if len(recs) == 0 || r.DryRun {
+	if len(recs) == 0 {
 		return nil
 	}
 	for _, rec := range recs {

@@ -12,9 +12,6 @@ import (
 // st is nil when the state could not be loaded: then the health this process remembers stands in
 // for the stored one, so an outage of the store itself is still announced.
 func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, sum *Summary, runErr error) error {
-	if r.DryRun {
-		return runErr
-	}
 	if runErr != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Interrupted, not failed: the window stays, the health is untouched, and what was
 		// pending waits for the next run.

@@ -53,7 +53,6 @@ type Runner struct {
 	// Grace is how long a message already being sent may finish once the run is cancelled
 	// (Ctrl-C, SIGTERM): cancelling stops new posts, and the one in flight is recorded. Default 10s.
 	Grace  time.Duration
-	DryRun bool // query and notify, but write nothing to the store
 
 	mu     sync.Mutex
 	health map[string]Health // by hunt id: the last health this process knew, for runs that cannot reach the store
@@ -165,7 +164,7 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 	for fp, rec := range st.Records {
 		final[fp] = rec
 	}
-	if !r.DryRun && len(p.writes) > 0 {
+	if len(p.writes) > 0 {
 		lost, err := r.Store.Put(ctx, h.ID, p.writes)
 		if err != nil {
 			return fmt.Errorf("claim findings of hunt %s: %w", h.ID, err)

@@ -385,7 +385,7 @@ func TestRunRecordsDeliveryAfterConflict(t *testing.T) {
 
 func TestRunDryRunWritesNothing(t *testing.T) {
 	f := newFixture(row(0, "c1", "a", "A"))
-	f.r.DryRun = true
+	f.r.Store = hunt.DryRun(f.store)
 	if _, err := f.run(t); err != nil || len(f.note.sent) != 1 {
 		t.Fatalf("err %v sent %v", err, f.note.sent)
 	}
