@@ -8,8 +8,9 @@
 // YAML `query` (block scalar or quoted string), strips a Markdown fence as the Go loader does,
 // prepends the window the pipeline declares (let HuntStart/HuntEnd), analyses the query against
 // the tables declared in DIR (default testdata/schemas: one FILE <Table>.txt, one `Column:type` a
-// line), and fails on any error diagnostic, and on an entityMappings, `fingerprint` or
-// `occurrence` column that is not a result column. Positions are line:column in the query text.
+// line), and fails on any error diagnostic, and on an entityMappings, customDetails,
+// alertDetailsOverride (a {{Column}} placeholder or a ...ColumnName), `fingerprint` or `occurrence`
+// column that is not a result column. Positions are line:column in the query text.
 // Exit status: 0 all hunts pass, 1 a hunt has problems, 2 usage or I/O error.
 'use strict';
 
@@ -251,6 +252,34 @@ function entityMappings(block) {
   return out;
 }
 
+// Lists {key, column} from a customDetails block: one `Key: Column` a line.
+function customDetails(block) {
+  const out = [];
+  for (const line of block) {
+    if (isBlankOrComment(line)) continue;
+    const m = line.trim().match(/^([^:#]+?)\s*:\s*(.+)$/);
+    if (m) out.push({ key: scalarOf(m[1]), column: scalarOf(m[2]) });
+  }
+  return out;
+}
+
+// Lists the columns an alertDetailsOverride block names: the {{Column}} placeholders of its
+// formats, and the values of its ...ColumnName keys.
+function overrideColumns(block) {
+  const out = [];
+  for (const line of block) {
+    if (isBlankOrComment(line)) continue;
+    const m = line.trim().match(/^([A-Za-z]+)\s*:\s*(.*)$/);
+    if (!m) continue;
+    if (/ColumnName$/.test(m[1])) {
+      if (m[2].trim() !== '') out.push({ key: m[1], column: scalarOf(m[2]) });
+      continue;
+    }
+    for (const p of m[2].matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) out.push({ key: m[1], column: p[1] });
+  }
+  return out;
+}
+
 // The same rule as StripFence in handler/hunt/hunt.go: a first line of ``` with an optional
 // one-word language tag and a last ``` are a Markdown fence; anything else (such as a KQL
 // multi-line string literal) is left alone.
@@ -281,6 +310,8 @@ function readHunt(text, where) {
     fingerprint: scalar('fingerprint').trim(),
     occurrence: scalar('occurrence').trim(),
     entities: top.has('entityMappings') ? entityMappings(top.get('entityMappings').block) : [],
+    details: top.has('customDetails') ? customDetails(top.get('customDetails').block) : [],
+    override: top.has('alertDetailsOverride') ? overrideColumns(top.get('alertDetailsOverride').block) : [],
   };
   const missing = ['id', 'name', 'query'].filter((k) => hunt[k] === '');
   if (missing.length > 0) throw new YamlError(`${where}: not a hunting query: missing ${missing.join(', ')}`);
@@ -358,6 +389,12 @@ function checkHuntFile(file, globals) {
     if (!names.has(e.column)) {
       problems.push(`entityMappings: ${e.entityType} ${e.identifier} maps column "${e.column}", which the query does not return`);
     }
+  }
+  for (const d of hunt.details) {
+    if (!names.has(d.column)) problems.push(`customDetails: ${d.key} names column "${d.column}", which the query does not return`);
+  }
+  for (const o of hunt.override) {
+    if (!names.has(o.column)) problems.push(`alertDetailsOverride: ${o.key} names column "${o.column}", which the query does not return`);
   }
   for (const k of ['fingerprint', 'occurrence']) {
     if (hunt[k] && !names.has(hunt[k])) problems.push(`${k}: column "${hunt[k]}" is not a result column`);

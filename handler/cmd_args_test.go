@@ -25,12 +25,12 @@ func TestQueryArgument(t *testing.T) {
 		{arg: "testdata/hunts/broken-syntax.yaml", code: 1, want: "not a hunting-query YAML", reject: "unknown"},
 		{arg: "testdata/hunts/not-a-hunt.yaml", code: 1, want: "not a hunting query: missing", reject: "unknown"},
 		{arg: "no-such-hunt.yml", code: 1, want: "no such file", reject: "unknown"},
-		{arg: "runcomand-mde", code: 1, want: `no bundled hunt named "runcomand-mde" (bundled: runcommand-mde, seed-runcommand-mde)`, reject: "unknown"},
+		{arg: "runcomand-mde", code: 1, want: `no bundled hunt named "runcomand-mde" (bundled: runcommand-mde, runcommand-new-caller-or-ip, seed-runcommand-mde, vm-extension-unusual-caller, vm-serial-console-access)`, reject: "unknown"},
 		{arg: "AzureActivty", code: 1, want: `no bundled hunt named "AzureActivty"`, reject: "unknown"},
 		{arg: "missing.kql", code: 1, want: "no such file", reject: "unknown"},
 		{arg: kqlFile, rows: 2},
 		{arg: "AzureActivity | take 3", rows: 3},
-		{arg: "AzureActivity", rows: 27}, // testdata/logs/README.md: 27 rows
+		{arg: "AzureActivity", rows: 60}, // testdata/logs/README.md: 60 rows
 		{arg: "testdata/hunts/vm-extension-changes.yaml", rows: -1},
 		{arg: "runcommand-mde", rows: -1},
 	} {

@@ -75,6 +75,11 @@ const maxFieldText = 8 << 10
 
 // Findings turns a result into findings, in the result's order. It fails, naming the column, when
 // the result lacks the fingerprint column, an occurrence column the hunt names, or an entity column.
+//
+// A finding's fingerprint is, in this order: the value of the hunt's fingerprint column (or of
+// ScriptFingerprintHash when the result has it); else a hash of the entity columns; else, for a
+// hunt without entity mappings, a hash of the row's columns without its datetime ones, so that
+// the same row seen again at another time (a later window, another run) is the same finding.
 func Findings(h *Hunt, res *Result) ([]Finding, error) {
 	index := make(map[string]int, len(res.Columns))
 	for i, c := range res.Columns {
@@ -105,8 +110,11 @@ func Findings(h *Hunt, res *Result) ([]Finding, error) {
 		fpIdx = i
 	case has:
 		fpIdx = index[defaultFingerprintColumn]
-	case len(entityIdx) == 0:
-		return nil, fmt.Errorf("hunt %s: no fingerprint: name one with the fingerprint field, project %s, or map entity columns", h.Name, defaultFingerprintColumn)
+	}
+	// Without entity columns, the row's own columns, less its times, identify the finding.
+	fpCols := entityIdx
+	if len(entityIdx) == 0 {
+		fpCols = untimedColumns(res.Columns)
 	}
 	occIdx := -1
 	if h.Occurrence != "" {
@@ -139,7 +147,7 @@ func Findings(h *Hunt, res *Result) ([]Finding, error) {
 			f.Fingerprint = f.Fields[fpIdx].Text
 		}
 		if f.Fingerprint == "" {
-			f.Fingerprint = digest(pick(f.Fields, entityIdx))
+			f.Fingerprint = digest(pick(f.Fields, fpCols))
 		}
 		if occIdx >= 0 {
 			f.Occurrence = f.Fields[occIdx].Text
@@ -153,6 +161,17 @@ func Findings(h *Hunt, res *Result) ([]Finding, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// untimedColumns returns the indexes of the columns that are not datetime-typed.
+func untimedColumns(cols []Column) []int {
+	var idx []int
+	for i, c := range cols {
+		if c.Type != "datetime" {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 func pick(fields []Field, idx []int) []Field {

@@ -1,6 +1,7 @@
 package hunt_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,14 @@ func TestFindings(t *testing.T) {
 		{name: "missing named fingerprint column", hunt: hunt.Hunt{Fingerprint: "FP"}, cols: base, row: row, wantErr: `no column "FP"`},
 		{name: "missing entity column", hunt: hunt.Hunt{Entities: []hunt.EntityMapping{{EntityType: "IP", FieldMappings: []hunt.FieldMapping{{"Address", "IPCustomEntity"}}}}},
 			cols: base, row: row, wantErr: `no column "IPCustomEntity" (named by entityMappings)`},
-		{name: "no way to fingerprint", cols: base, row: row, wantErr: "no fingerprint"},
+		{name: "no entities: the row without its times", cols: base, row: row,
+			sameFPAs: []any{t0.Add(time.Hour), "alice", []any{"a", "b"}}, otherFPAs: []any{t0, "alice", []any{"a"}}},
+		{name: "no entities: a time-typed column of another name is left out too",
+			cols: []hunt.Column{{"Caller", "string"}, {"FirstSeen", "datetime"}, {"Count", "long"}}, row: []any{"alice", t0, int64(3)},
+			sameFPAs: []any{"alice", t0.Add(48 * time.Hour), int64(3)}, otherFPAs: []any{"alice", t0, int64(4)}},
+		{name: "no entities: a time written as text is a value like any other",
+			cols: []hunt.Column{{"Caller", "string"}, {"When", "string"}}, row: []any{"alice", "2026-11-20T10:00:00Z"},
+			otherFPAs: []any{"alice", "2026-11-20T11:00:00Z"}},
 		{name: "short row", hunt: hunt.Hunt{Entities: entity}, cols: base, row: []any{t0}, wantErr: "has 1 values for 3 columns"},
 	} {
 		t.Run(test.name, func(t *testing.T) {
@@ -67,7 +75,10 @@ func TestFindings(t *testing.T) {
 				t.Errorf("empty identity %+v", f)
 			}
 			if test.sameFPAs != nil && fs[1].Fingerprint != f.Fingerprint {
-				t.Error("fingerprint depends on non-entity columns")
+				t.Error("fingerprint depends on columns it should leave out")
+			}
+			if test.sameFPAs != nil && fs[1].Occurrence == f.Occurrence {
+				t.Error("two rows of different times share an occurrence")
 			}
 			if test.otherFPAs != nil && fs[len(fs)-1].Fingerprint == f.Fingerprint {
 				t.Error("different entities share a fingerprint")
@@ -101,5 +112,28 @@ func TestFindingFields(t *testing.T) {
 	}
 	if !f.Time.IsZero() {
 		t.Error("Time set from a column not called TimeGenerated/StartTime/Timestamp")
+	}
+}
+
+// A rule without entity mappings passes Check (validate) and its findings are fingerprinted by
+// the row without its times.
+func TestRuleWithoutEntitiesRuns(t *testing.T) {
+	h, err := hunt.Load("../../testdata/hunts/pack/no-entities.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []hunt.Column{{"TimeGenerated", "datetime"}, {"Caller", "string"}, {"VM", "string"}}
+	err = hunt.Check(context.Background(), h, func(context.Context, string) ([]hunt.Column, error) { return cols, nil })
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	fs, err := hunt.Findings(h, &hunt.Result{Columns: cols, Rows: [][]any{
+		{t0, "alice", "/vm/1"}, {t0.Add(time.Hour), "alice", "/vm/1"}, {t0, "alice", "/vm/2"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs[0].Fingerprint != fs[1].Fingerprint || fs[0].Fingerprint == fs[2].Fingerprint {
+		t.Errorf("fingerprints %s %s %s: want the first two equal (same row, another time) and the third apart", fs[0].Fingerprint[:8], fs[1].Fingerprint[:8], fs[2].Fingerprint[:8])
 	}
 }

@@ -74,6 +74,9 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 		}
 		hl.FailedTick = ""
 		status.WindowEnd = sum.Window.End
+		if h.Suppression > 0 && sum.Posted > 0 {
+			status.SuppressedUntil = now.Add(h.Suppression)
+		}
 		if r.Heartbeat && now.Hour() >= r.HeartbeatHour && hl.LastHeartbeat != day && alert(AlertHeartbeat) {
 			hl.LastHeartbeat = day
 		}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -51,14 +53,14 @@ func TestLoad(t *testing.T) {
 			querySuffix: "| order by TimeGenerated asc",
 			queryHas: []string{
 				"let ClockSkew = 10m;", "TimeGenerated >= HuntStart and TimeGenerated < HuntEnd",
-				`ActionType == "PowerShellCommand"`, "join kind=leftouter (Matched) on CorrelationId",
+				`ActionType == "PowerShellCommand"`, "join kind=leftouter (Matched) on RunId",
 				"Microsoft.Compute/virtualMachines/runCommands/write",
 				"Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action",
 			},
 			// The pipeline declares the window; the hunt never reads the clock.
 			queryHasNot: []string{"let HuntStart", "let HuntEnd", "ago(", "now(", "```"},
 			fingerprint: "ScriptFingerprintHash",
-			occurrence:  "CorrelationId",
+			occurrence:  "RunId",
 			entities:    []string{"Caller", "CallerIpAddress", "VirtualMachineName", "ResourceId"},
 		},
 		{
@@ -115,7 +117,7 @@ func TestLoad(t *testing.T) {
 		{
 			name:    "unknown name: the error lists the bundled hunts",
 			ref:     "runcommand",
-			wantErr: []string{`hunt "runcommand": no such file and no bundled hunt of that name`, "(bundled: runcommand-mde, seed-runcommand-mde)"},
+			wantErr: []string{`hunt "runcommand": no such file and no bundled hunt of that name`, "(bundled: runcommand-mde, runcommand-new-caller-or-ip, seed-runcommand-mde, vm-extension-unusual-caller, vm-serial-console-access)"},
 		},
 	} {
 		t.Run(test.name, func(t *testing.T) {
@@ -171,11 +173,19 @@ func TestLoad(t *testing.T) {
 func head(s string, n int) string { return s[:min(n, len(s))] }
 func tail(s string, n int) string { return s[max(0, len(s)-n):] }
 
+// A field mapping without a column is left out with a warning; the hunt still loads.
 func TestParseEntityMappingNeedsColumn(t *testing.T) {
-	doc := "id: x\nname: n\nquery: T\nentityMappings:\n  - entityType: Account\n    fieldMappings:\n      - identifier: FullName\n"
-	_, err := hunt.Parse([]byte(doc), "inline")
-	if err == nil || !strings.Contains(err.Error(), "entityMappings[0].fieldMappings[0] needs identifier and columnName") {
-		t.Fatalf("Parse: err = %v, want the mapping without a column named", err)
+	doc := "id: x\nname: n\nquery: T\nentityMappings:\n  - entityType: Account\n    fieldMappings:\n      - identifier: FullName\n  - entityType: IP\n    fieldMappings:\n      - identifier: Address\n        columnName: Ip\n"
+	h, err := hunt.Parse([]byte(doc), "inline")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got := h.EntityColumns(); !reflect.DeepEqual(got, []string{"Ip"}) {
+		t.Errorf("EntityColumns() = %q, want only the IP mapping's column", got)
+	}
+	want := "inline:5: entityMappings[0]: Account entity left out: fieldMappings[0] (line 7) has no columnName"
+	if len(h.Warnings) != 1 || h.Warnings[0] != want {
+		t.Errorf("Warnings = %q, want [%q]", h.Warnings, want)
 	}
 }
 
@@ -200,8 +210,9 @@ func TestStripFence(t *testing.T) {
 }
 
 func TestBundled(t *testing.T) {
-	if got, want := hunt.Bundled(), []string{"runcommand-mde", "seed-runcommand-mde"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("Bundled() = %q, want %q", got, want)
+	got := hunt.Bundled()
+	if !sort.StringsAreSorted(got) || !slices.Contains(got, "runcommand-mde") || !slices.Contains(got, "seed-runcommand-mde") {
+		t.Errorf("Bundled() = %q, want a sorted list holding runcommand-mde and seed-runcommand-mde", got)
 	}
 	if hunt.DefaultHunt != "runcommand-mde" {
 		t.Errorf("DefaultHunt = %q, want the corrected hunt", hunt.DefaultHunt)

@@ -33,8 +33,14 @@ type Runner struct {
 	Notifier Notifier
 	Now      func() time.Time
 
-	Lookback   time.Duration // each run queries at least this far back
-	MaxCatchup time.Duration // and never further back than this
+	Lookback   time.Duration // each run queries at least this far back, unless the hunt says (Hunt.Period)
+	MaxCatchup time.Duration // and never further back than this (or the hunt's Period)
+	// Frequency is the cadence of a hunt that names none (Hunt.Frequency); default DefaultFrequency.
+	Frequency time.Duration
+	// Concurrency is how many hunts of a tick run at once; default DefaultConcurrency.
+	Concurrency int
+	// Reserve is the time a tick keeps for the hunts it started; default DefaultReserve.
+	Reserve time.Duration
 	// Settle holds the window's end this far behind now, so that what happened just before a
 	// run is reported by a later run, once every table has caught up (AzureActivity and Defender
 	// rows arrive minutes late): a Run Command seen before its script's events would otherwise
@@ -76,6 +82,8 @@ type Summary struct {
 	Failed       int
 	Pending      int // records left pending for a later run
 	Duration     time.Duration
+	// Quiet is set when the rule's trigger (triggerOperator, triggerThreshold) did not fire.
+	Quiet bool
 	// Interrupted is set when the run was cancelled (Ctrl-C, SIGTERM, the host going away):
 	// it did not fail, and it does not count towards the failure alert.
 	Interrupted bool
@@ -140,7 +148,8 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 		r.finish(ctx, h, now, nil, &sum, err)
 		return sum, err
 	}
-	w := NextWindow(now.Add(-r.Settle), st.WindowEnd, r.Lookback, r.MaxCatchup)
+	lookback := r.lookback(h)
+	w := NextWindow(now.Add(-r.Settle), st.WindowEnd, lookback, max(r.MaxCatchup, lookback))
 	sum.Window = w
 	err = r.hunt(ctx, h, now, st, w, &sum)
 	return sum, r.finish(ctx, h, now, st, &sum, err)
@@ -157,6 +166,13 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 	findings, err := Findings(h, res)
 	if err != nil {
 		return err
+	}
+	switch {
+	case !h.Trigger.Fires(len(res.Rows)):
+		sum.Quiet = true // below the rule's threshold: no alert, and the window moves on
+		findings = nil
+	case h.Grouping == GroupSingle && len(findings) > 0:
+		findings = []Finding{single(h, findings)}
 	}
 
 	p := r.plan(h, now, st, findings, sum)
