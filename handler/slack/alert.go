@@ -66,6 +66,15 @@ func BuildAlert(h *hunt.Hunt, a hunt.Alert) (Message, error) {
 			text += " _(" + md(d.Day, 10) + " UTC)_"
 		}
 		fallback = name + ": " + line
+	case hunt.AlertBroken:
+		files := strings.Count(strings.TrimSpace(hl.LastError), "\n") + 1
+		what := "1 hunt file"
+		if files > 1 {
+			what = count(files) + " hunt files"
+		}
+		v, _ := fit(strings.TrimSpace(hl.LastError), alertErrorMax, codeBlock(""))
+		text = ":warning: *huntwatch could not load " + what + "*; the rest of the pack runs. Fix or remove them (`huntwatch validate` tells more):\n```\n" + v + "\n```"
+		fallback = "huntwatch could not load " + what + "; the rest of the pack runs"
 	default:
 		return Message{}, fmt.Errorf("slack: unknown alert kind %q", a.Kind)
 	}

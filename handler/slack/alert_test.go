@@ -92,3 +92,20 @@ func TestAlert(t *testing.T) {
 		t.Errorf("unknown kind: %v, %d calls", err, len(s.fs.Calls()))
 	}
 }
+
+func TestBuildAlertBroken(t *testing.T) {
+	m, err := BuildAlert(&hunt.Hunt{Name: "hunt pack"}, hunt.Alert{Kind: hunt.AlertBroken,
+		Health: hunt.Health{LastError: "rules/a.yaml:3: queryFrequency: not a duration\nrules/<!channel>.yaml: no query"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := JSON(m)
+	for _, want := range []string{"could not load 2 hunt files", "rules/a.yaml:3", "the rest of the pack runs"} {
+		if !strings.Contains(string(js)+m.Text, want) {
+			t.Errorf("alert lacks %q: %s", want, js)
+		}
+	}
+	if strings.Contains(string(js), "<!channel>") {
+		t.Errorf("a file name pings the channel: %s", js)
+	}
+}

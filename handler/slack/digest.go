@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -37,31 +36,23 @@ func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
 		h = &hunt.Hunt{}
 	}
 	fs = nonNil(fs)
-	b := builder{h: h, f: &hunt.Finding{}, shown: map[string]bool{}}
+	d := h.DigestView(fs, hunt.ViewOptions{WorkspaceResourceID: o.WorkspaceResourceID})
+	var b builder
 	total := len(fs)
 	what := count(total) + " new findings"
 	if total == 1 {
 		what = "1 new finding"
 	}
 	prefix := ""
-	if e := emojiFor(h.Severity); e != "" {
+	if e := emojiFor(d.Severity); e != "" {
 		prefix = e + " "
 	}
 	suffix := ": " + plain(what, 40)
-	head := prefix + plain(huntName(h), maxHeaderText-textLen(prefix)-textLen(suffix)) + suffix
+	head := prefix + plain(d.Name, maxHeaderText-textLen(prefix)-textLen(suffix)) + suffix
 	b.add(slackapi.NewHeaderBlock(plainObj(head, true)), head)
-	b.mitre(false)
-	b.digestCounts(fs)
-	if o.WorkspaceResourceID != "" {
-		if first, last, ok := timeRange(fs); ok {
-			if u := findingLogsURL(o.WorkspaceResourceID, h, first, last); u != "" {
-				text := ":mag: <" + u + "|View in Log Analytics>"
-				if textLen(text) <= maxLogsLink {
-					b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
-				}
-			}
-		}
-	}
+	b.mitre(d.Name, false, d.Severity, d.Tactics, d.Techniques)
+	b.digestCounts(d.Tallies)
+	b.links(d.Links)
 	b.add(slackapi.NewDividerBlock())
 
 	var note string
@@ -75,15 +66,15 @@ func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
 	}
 	noteLen := textLen(note) + 100 // and the "… and N more findings" line
 	if o.Inline {
-		b.digestLines(fs, MaxMessageText-b.used-noteLen)
+		b.digestLines(h, fs, MaxMessageText-b.used-noteLen)
 	} else {
-		b.digestFull(fs, MaxMessageText-b.used-noteLen)
+		b.digestFull(h, fs, MaxMessageText-b.used-noteLen)
 	}
 	b.add(slackapi.NewContextBlock("", mrkdwn(note)), note)
 
-	fallback := md(huntName(h), 150) + ": " + what
-	if sev := strings.TrimSpace(h.Severity); sev != "" {
-		fallback = md(sev, 40) + " · " + fallback
+	fallback := md(d.Name, 150) + ": " + what
+	if d.Severity != "" {
+		fallback = md(d.Severity, 40) + " · " + fallback
 	}
 	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: b.blocks}
 }
@@ -98,66 +89,26 @@ func nonNil(fs []*hunt.Finding) []*hunt.Finding {
 	return out
 }
 
-// timeRange returns the earliest and latest time of the findings.
-func timeRange(fs []*hunt.Finding) (first, last time.Time, ok bool) {
-	for _, f := range fs {
-		if f.Time.IsZero() {
-			continue
-		}
-		if first.IsZero() || f.Time.Before(first) {
-			first = f.Time
-		}
-		if f.Time.After(last) {
-			last = f.Time
-		}
-	}
-	return first, last, !first.IsZero()
-}
-
-// digestCounts adds, for each entity column, its digestTop most frequent values with the number
-// of findings having each, as the fields of sections.
-func (b *builder) digestCounts(fs []*hunt.Finding) {
+// digestCounts adds, for each tally (an entity column), its digestTop most frequent values with
+// the number of findings having each, as the fields of sections.
+func (b *builder) digestCounts(tallies []hunt.Tally) {
 	var fields []string
 	used := 0
-	for _, e := range byPreference(b.h.Entities) {
-		for _, m := range e.FieldMappings {
-			if len(fields) == 2*digestCountCols || used > digestCountsMax {
+	for _, t := range tallies {
+		if len(fields) == 2*digestCountCols || used > digestCountsMax {
+			break
+		}
+		lines := []string{fmt.Sprintf("*%s* (%s distinct)", md(t.Label, 60), count(len(t.Values)))}
+		for i, c := range t.Values {
+			if i == digestTop {
+				lines = append(lines, fmt.Sprintf("_… and %s more_", count(len(t.Values)-i)))
 				break
 			}
-			counts := map[string]int{}
-			for _, f := range fs {
-				if v := strings.TrimSpace(f.Value(m.ColumnName)); v != "" {
-					counts[v]++
-				}
-			}
-			if len(counts) == 0 {
-				continue
-			}
-			vals := make([]string, 0, len(counts))
-			for v := range counts {
-				vals = append(vals, v)
-			}
-			sort.Slice(vals, func(i, j int) bool {
-				if counts[vals[i]] != counts[vals[j]] {
-					return counts[vals[i]] > counts[vals[j]]
-				}
-				if a, b := entityText(vals[i]), entityText(vals[j]); a != b {
-					return a < b
-				}
-				return vals[i] < vals[j]
-			})
-			lines := []string{fmt.Sprintf("*%s* (%s distinct)", md(entityLabel(e, m), 60), count(len(vals)))}
-			for i, v := range vals {
-				if i == digestTop {
-					lines = append(lines, fmt.Sprintf("_… and %s more_", count(len(vals)-i)))
-					break
-				}
-				lines = append(lines, code(entityText(v), digestValueMax)+" × "+count(counts[v]))
-			}
-			field := cutEscaped(strings.Join(lines, "\n"), maxFieldText)
-			fields = append(fields, field)
-			used += textLen(field)
+			lines = append(lines, code(c.Value, digestValueMax)+" × "+count(c.N))
 		}
+		field := cutEscaped(strings.Join(lines, "\n"), maxFieldText)
+		fields = append(fields, field)
+		used += textLen(field)
 	}
 	for len(fields) > 0 {
 		k := min(len(fields), maxFields)
@@ -172,37 +123,37 @@ func (b *builder) digestCounts(fs []*hunt.Finding) {
 
 // compactLine is one finding on one line: its number, time, entity values and the size of its
 // lists, each part bounded so the whole is.
-func compactLine(h *hunt.Hunt, f *hunt.Finding, i int) string {
+func compactLine(v hunt.View, i int) string {
 	var parts []string
-	if !f.Time.IsZero() {
-		parts = append(parts, dateToken(f.Time))
+	if !v.Time.IsZero() {
+		parts = append(parts, dateToken(v.Time))
 	}
-	parts = append(parts, entityFacts(h, f)...)
-	lists := 0
-	for _, c := range displayLists(f) {
-		if lists < 3 {
-			label, noun := listNames(c.Name)
-			if noun == "items" {
-				noun = md(label, 40) + " items"
-			} else if label != c.Name {
-				noun = label
-			}
-			parts = append(parts, count(len(c.List))+" "+noun)
-			lists++
+	parts = append(parts, entityFacts(v)...)
+	for j, l := range v.Lists {
+		if j == 3 {
+			break
 		}
+		noun := l.Noun
+		if noun == "items" {
+			noun = md(l.Label, 40) + " items"
+		} else if l.Label != l.Column {
+			noun = l.Label
+		}
+		parts = append(parts, count(len(l.Items))+" "+noun)
 	}
 	return fmt.Sprintf("*%d.* ", i) + strings.Join(parts, " · ")
 }
 
 // digestFull shows the first digestFull findings, each with its lists, within budget units.
-func (b *builder) digestFull(fs []*hunt.Finding, budget int) {
+func (b *builder) digestFull(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
 	n := min(len(fs), digestFull)
 	used := 0
 	for i, f := range fs[:n] {
-		line := compactLine(b.h, f, i+1)
-		ids := "Fingerprint " + code(f.Fingerprint, 80)
-		if f.Occurrence != "" {
-			ids += " · Occurrence " + code(f.Occurrence, 80)
+		v := h.View(f, hunt.ViewOptions{})
+		line := compactLine(v, i+1)
+		ids := "Fingerprint " + code(v.Fingerprint, 80)
+		if v.Occurrence != "" {
+			ids += " · Occurrence " + code(v.Occurrence, 80)
 		}
 		fixed := textLen(line) + textLen(ids)
 		if used+fixed > budget {
@@ -212,11 +163,11 @@ func (b *builder) digestFull(fs []*hunt.Finding, budget int) {
 		b.add(slackapi.NewSectionBlock(mrkdwn(line), nil, nil), line)
 		used += fixed
 		share := min(digestListMax, (budget-used)/(n-i))
-		for _, c := range displayLists(f) {
+		for _, l := range v.Lists {
 			if share <= 0 {
 				continue
 			}
-			blks, u := listBlocks(c.Name, c.List, share)
+			blks, u := listBlocks(l, share)
 			// Keep blocks for this finding's ids, the next findings' lines and ids, and the
 			// closing "more" and note.
 			if len(b.blocks)+len(blks) > maxBlocks-1-2*(n-i-1)-2 {
@@ -236,7 +187,7 @@ func (b *builder) digestFull(fs []*hunt.Finding, budget int) {
 }
 
 // digestLines lists findings one line each, in sections, as many as budget units allow.
-func (b *builder) digestLines(fs []*hunt.Finding, budget int) {
+func (b *builder) digestLines(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
 	used, shown := 0, 0
 	var cur []string
 	curLen := 0
@@ -248,7 +199,7 @@ func (b *builder) digestLines(fs []*hunt.Finding, budget int) {
 		}
 	}
 	for i, f := range fs {
-		line := compactLine(b.h, f, i+1)
+		line := compactLine(h.View(f, hunt.ViewOptions{}), i+1)
 		ll := textLen(line) + 1
 		if used+ll > budget {
 			break
@@ -277,7 +228,7 @@ func DigestMinimal(h *hunt.Hunt, fs []*hunt.Finding, reason string, inline bool)
 		h = &hunt.Hunt{}
 	}
 	n := len(nonNil(fs))
-	s := fmt.Sprintf("*%s*: %s new findings. Slack refused the digest's layout (%s); ", md(huntName(h), 150), count(n), code(reason, 60))
+	s := fmt.Sprintf("*%s*: %s new findings. Slack refused the digest's layout (%s); ", md(h.DisplayName(), 150), count(n), code(reason, 60))
 	if inline {
 		s += "the findings are in huntwatch's store."
 	} else {
@@ -382,7 +333,9 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 	defer n.mu.Unlock()
 	inline := n.api == nil
 	m := BuildDigest(h, fs, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID, Inline: inline})
-	ref, err := n.postOrPlain(ctx, outgoing{text: m.Text, blocks: m.Blocks},
+	out := n.route(h, h.Severity)
+	out.text, out.blocks = m.Text, m.Blocks
+	ref, err := n.postOrPlain(ctx, out,
 		func(code string) string { return DigestMinimal(h, fs, code, inline) }, "digest", len(fs))
 	if err != nil {
 		return ref, err
@@ -405,7 +358,7 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 // upload shares the findings' CSV in the thread of the digest at ref.
 func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding, ref hunt.MessageRef) error {
 	data := CSV(fs)
-	title, _ := fit(huntName(h), 150, func(_, r rune) string { return string(r) })
+	title, _ := fit(h.DisplayName(), 150, func(_, r rune) string { return string(r) })
 	params := slackapi.UploadFileParameters{
 		Filename:        csvName(h, n.opts.Now()),
 		Title:           fmt.Sprintf("%s: %s findings", title, count(len(nonNil(fs)))),

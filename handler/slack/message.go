@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -26,12 +25,13 @@ const (
 
 	sectionBudget = maxSectionText - 100 // room for fences and the "… and N more" line
 	valueMax      = 200                  // one value in a fact field
+	textMax       = 1000                 // the rule's alert description
 	otherMax      = 200                  // one value in the list of other columns
 	itemMax       = 1000                 // one element of a list (one PowerShell command)
 	otherBudget   = 2500                 // all other columns together, at most
 	maxOtherBlks  = 3                    // context blocks for other columns (10 elements each)
 	maxLinkURL    = 600                  // a portal link longer than this is left out
-	maxLogsLink   = maxSectionText       // a Log Analytics link (its section's text) longer than this is left out
+	maxLogsLink   = maxSectionText       // a link (its section's text) longer than this is left out
 	maxFactFields = 2 * maxFields        // fact fields, in at most two sections
 	fallbackMax   = 500                  // the notification text
 	minimalMax    = 3000                 // the plain-text message sent when Slack refuses the blocks
@@ -47,7 +47,7 @@ type Message struct {
 // BuildOptions add to a message what the hunt and the finding alone cannot tell.
 type BuildOptions struct {
 	// WorkspaceResourceID is the ARM id of the Log Analytics workspace the hunt runs in. When it
-	// is one (see LogsURL), messages link to the hunt's query in the Azure portal.
+	// is one (see hunt.ValidWorkspaceID), messages link to the finding's rows there.
 	WorkspaceResourceID string
 	// Record, when set, adds its summary line (see Summary): how often and where the finding's
 	// fingerprint was seen. Set it when rebuilding a message to update it.
@@ -63,11 +63,12 @@ type BuildOptions struct {
 // Build lays out one finding of h as a Slack message. It is pure: the same hunt and finding
 // always give the same message, within Slack's limits whatever the data holds.
 //
-// Layout: a header with the severity and hunt name; MITRE ATT&CK tactics and techniques; the
-// entity columns labelled by entity type, then subscription, resource group, time and script;
-// a link to the VM in the Azure portal; each list column (the PowerShell commands) as a numbered
-// code block, cut visibly to fit; the remaining non-empty columns in small print; and the
-// fingerprint and occurrence.
+// It renders the finding's hunt.View: a header with the severity and the title; the hunt's name
+// when the title says more, the severity and the MITRE ATT&CK tactics and techniques; the
+// rule's alert description; the facts (entity values labelled by entity type, subscription,
+// resource group, time, script) and the rule's custom details; a link to the resource in the
+// Azure portal; each list (the PowerShell commands) as a numbered code block, cut visibly to fit;
+// the other columns in small print; and the fingerprint and occurrence.
 func Build(h *hunt.Hunt, f *hunt.Finding) Message {
 	return BuildWith(h, f, BuildOptions{})
 }
@@ -78,41 +79,37 @@ func BuildWith(h *hunt.Hunt, f *hunt.Finding, o BuildOptions) Message {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
-	if f == nil {
-		f = &hunt.Finding{}
-	}
-	b := builder{h: h, f: f, shown: map[string]bool{}}
-	titled := b.header()
-	b.mitre(titled)
+	v := h.View(f, hunt.ViewOptions{WorkspaceResourceID: o.WorkspaceResourceID})
+	var b builder
+	b.header(v)
+	b.mitre(v.Name, v.Title.String() != v.Name, v.Severity, v.Tactics, v.Techniques)
 	if o.Record != nil {
 		text := Summary(h, o.Record)
 		b.add(slackapi.NewContextBlock("", mrkdwn(text)), text)
 	}
-	b.facts()
-	b.portalLink()
-	b.logsLink(o.WorkspaceResourceID)
-	b.also(o.Also)
+	b.text(v.Text)
+	b.facts(v.Facts)
+	b.facts(v.Details)
+	b.links(v.Links)
+	b.also(h, o.Also)
 	// The parts above are bounded; what is left goes to the other columns (a share) and then
 	// to the lists, which are cut to fit. The footer's size is known before it is placed.
-	footer, footerLen := b.footer()
+	footer, footerLen := b.footer(v)
 	left := MaxMessageText - b.used - footerLen
-	others, othersLen := b.others(min(otherBudget, left/4))
-	lists, _ := b.lists(left - othersLen)
+	others, othersLen := b.others(v.Others, min(otherBudget, left/4))
+	lists, _ := b.lists(v.Lists, left-othersLen)
 	b.blocks = append(b.blocks, lists...)
 	b.blocks = append(b.blocks, others...)
 	b.blocks = append(b.blocks, footer)
 	if len(b.blocks) > maxBlocks { // cannot happen with the caps above; kept as a guard
 		b.blocks = append(b.blocks[:maxBlocks-1], footer)
 	}
-	return Message{Text: fallbackText(h, f), Blocks: b.blocks}
+	return Message{Text: fallbackText(v), Blocks: b.blocks}
 }
 
 type builder struct {
-	h      *hunt.Hunt
-	f      *hunt.Finding
 	blocks []slackapi.Block
-	used   int             // text units in blocks so far
-	shown  map[string]bool // columns already shown
+	used   int // text units in blocks so far
 }
 
 func (b *builder) add(blk slackapi.Block, texts ...string) {
@@ -147,59 +144,37 @@ func emojiFor(severity string) string {
 	return ":white_circle:"
 }
 
-func huntName(h *hunt.Hunt) string {
-	if strings.TrimSpace(h.Name) == "" {
-		return "Hunting query finding"
+// headline writes a title within max units, escaped by esc: the status is never cut, the host
+// and the account are cut to a third of max each, and what happened takes the rest.
+func headline(hl hunt.Headline, esc func(string, int) string, max int) string {
+	var tail string
+	if hl.Host != "" {
+		tail += " on " + esc(hl.Host, max/3)
 	}
-	return h.Name
+	if hl.Account != "" {
+		tail += " by " + esc(hl.Account, max/3)
+	}
+	if hl.Status != "" {
+		tail += " " + esc(hl.Status, 40)
+	}
+	return esc(hl.What, max-textLen(tail)) + tail
 }
 
-// header says what happened and where (see headlineOf), after the severity's emoji. It reports
-// whether that is more than the hunt's name, which the MITRE line then names.
-func (b *builder) header() bool {
+// header says what happened and where, after the severity's emoji.
+func (b *builder) header(v hunt.View) {
 	prefix := ""
-	if e := emojiFor(b.h.Severity); e != "" {
+	if e := emojiFor(v.Severity); e != "" {
 		prefix = e + " "
 	}
-	hl := headlineOf(b.h, b.f)
-	if hl.statusCol != "" {
-		b.shown[hl.statusCol] = true
-	}
-	text := prefix + hl.render(plain, maxHeaderText-textLen(prefix))
+	text := prefix + headline(v.Title, plain, maxHeaderText-textLen(prefix))
 	b.add(slackapi.NewHeaderBlock(plainObj(text, true)), text)
-	return hl.host != "" || hl.account != "" || hl.status != ""
-}
-
-// Sentinel's tactic names and their MITRE ATT&CK ids.
-var tacticIDs = map[string]string{
-	"Reconnaissance": "TA0043", "ResourceDevelopment": "TA0042", "InitialAccess": "TA0001",
-	"Execution": "TA0002", "Persistence": "TA0003", "PrivilegeEscalation": "TA0004",
-	"DefenseEvasion": "TA0005", "CredentialAccess": "TA0006", "Discovery": "TA0007",
-	"LateralMovement": "TA0008", "Collection": "TA0009", "CommandAndControl": "TA0011",
-	"Exfiltration": "TA0010", "Impact": "TA0040",
-}
-
-var techniqueID = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
-
-// spaced turns "LateralMovement" into "Lateral Movement".
-func spaced(s string) string {
-	var b strings.Builder
-	prev := rune(-1)
-	for _, r := range s {
-		if unicode.IsUpper(r) && prev != -1 && unicode.IsLower(prev) {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-		prev = r
-	}
-	return b.String()
 }
 
 const maxMitre = 12
 
-// mitre adds a context line with the severity and the hunt's MITRE ATT&CK tactics and
-// techniques, after the hunt's name when withName is set.
-func (b *builder) mitre(withName bool) {
+// mitre adds a context line with the severity and the MITRE ATT&CK tactics and techniques,
+// after the hunt's name when withName is set.
+func (b *builder) mitre(name string, withName bool, severity string, tactics, techniques []hunt.Link) {
 	var elems []slackapi.MixedElement
 	var texts []string
 	addElem := func(s string) {
@@ -207,27 +182,15 @@ func (b *builder) mitre(withName bool) {
 		texts = append(texts, s)
 	}
 	if withName {
-		addElem("*Hunt:* " + md(huntName(b.h), 150))
+		addElem("*Hunt:* " + md(name, 150))
 	}
-	if s := strings.TrimSpace(b.h.Severity); s != "" {
-		addElem("*Severity:* " + md(s, 40))
+	if severity != "" {
+		addElem("*Severity:* " + md(severity, 40))
 	}
-	if parts := listOf(b.h.Tactics, func(t string) string {
-		t = strings.TrimSpace(t)
-		if id, ok := tacticIDs[t]; ok {
-			return "<https://attack.mitre.org/tactics/" + id + "/|" + spaced(t) + ">"
-		}
-		return md(t, 60)
-	}); parts != "" {
+	if parts := listOf(tactics); parts != "" {
 		addElem("*Tactics:* " + parts)
 	}
-	if parts := listOf(b.h.Techniques, func(t string) string {
-		t = strings.TrimSpace(t)
-		if techniqueID.MatchString(t) {
-			return "<https://attack.mitre.org/techniques/" + strings.ReplaceAll(t, ".", "/") + "/|" + t + ">"
-		}
-		return md(t, 60)
-	}); parts != "" {
+	if parts := listOf(techniques); parts != "" {
 		addElem("*Techniques:* " + parts)
 	}
 	if len(elems) > 0 {
@@ -235,76 +198,48 @@ func (b *builder) mitre(withName bool) {
 	}
 }
 
-func listOf(items []string, render func(string) string) string {
+// listOf writes up to maxMitre tags, each linked to its page when it has one.
+func listOf(tags []hunt.Link) string {
 	var parts []string
-	for _, it := range items {
-		if strings.TrimSpace(it) == "" {
-			continue
-		}
-		if len(parts) == maxMitre {
-			parts = append(parts, fmt.Sprintf("and %d more", len(items)-maxMitre))
+	for i, t := range tags {
+		if i == maxMitre {
+			parts = append(parts, fmt.Sprintf("and %d more", len(tags)-maxMitre))
 			break
 		}
-		parts = append(parts, render(it))
+		parts = append(parts, link(t.URL, md(t.Text, 60)))
 	}
 	return strings.Join(parts, ", ")
 }
 
-// value returns the first non-empty text among cols, and marks them all shown.
-func (b *builder) value(cols ...string) string {
-	v := ""
-	for _, c := range cols {
-		if _, ok := b.f.Field(c); ok {
-			b.shown[c] = true
-		}
-		if v == "" {
-			v = strings.TrimSpace(b.f.Value(c))
-		}
+// linkURL is what a URL may hold to be written in a link: none of its characters can end the
+// link or start markup. The domain's links are made so; this keeps it true whatever they become.
+var linkURL = regexp.MustCompile(`^https://[A-Za-z0-9%._~/#:@()-]+$`)
+
+// link writes <url|label>, or the label alone when url is not one Slack can link safely.
+func link(url, label string) string {
+	if !linkURL.MatchString(url) {
+		return label
 	}
-	return v
+	return "<" + url + "|" + label + ">"
 }
 
-func (b *builder) facts() {
+// text adds the rule's alert description, when there is one.
+func (b *builder) text(s string) {
+	if strings.TrimSpace(s) == "" {
+		return
+	}
+	text, _ := fit(s, textMax, mrkdwnText(false))
+	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
+}
+
+// facts adds labelled values as the fields of sections, at most maxFactFields.
+func (b *builder) facts(facts []hunt.Fact) {
 	var fields []string
-	fact := func(label, val string) {
-		if val != "" && len(fields) < maxFactFields {
-			fields = append(fields, cutEscaped("*"+md(label, 60)+"*\n"+val, maxFieldText))
+	for _, f := range facts {
+		if len(fields) == maxFactFields {
+			break
 		}
-	}
-	for _, e := range b.h.Entities {
-		for _, m := range e.FieldMappings {
-			label := e.EntityType
-			if len(e.FieldMappings) > 1 {
-				label += " " + m.Identifier
-			}
-			if v := b.value(m.ColumnName); v != "" {
-				fact(label, code(entityText(v), valueMax))
-			}
-		}
-	}
-	if v := b.value("SubscriptionId", "Subscription"); v != "" {
-		fact("Subscription", code(v, valueMax))
-	}
-	if v := b.value("ResourceGroup"); v != "" {
-		fact("Resource group", code(v, valueMax))
-	}
-	if !b.f.Time.IsZero() {
-		t := b.f.Time.UTC()
-		fact("When", dateToken(t))
-		for _, c := range b.f.Fields {
-			if c.Type == "datetime" && c.Text != "" {
-				if ct, err := time.Parse(time.RFC3339Nano, c.Text); err == nil && ct.Equal(b.f.Time) {
-					b.shown[c.Name] = true // shown as When
-				}
-			}
-		}
-	}
-	file, size := b.value("PowershellFileName"), b.value("PowershellFileSize")
-	switch {
-	case file != "" && size != "":
-		fact("Script", code(file, valueMax)+" ("+md(bytesText(size), 40)+")")
-	case file != "":
-		fact("Script", code(file, valueMax))
+		fields = append(fields, cutEscaped("*"+md(f.Label, 60)+"*\n"+factValue(f, valueMax), maxFieldText))
 	}
 	for len(fields) > 0 {
 		n := min(len(fields), maxFields)
@@ -317,86 +252,53 @@ func (b *builder) facts() {
 	}
 }
 
+// factValue writes a fact's value: a time as a Slack date, anything else as code of at most max
+// units, followed by its note.
+func factValue(f hunt.Fact, max int) string {
+	if !f.Time.IsZero() {
+		return dateToken(f.Time)
+	}
+	s := code(f.Value, max)
+	if f.Note != "" {
+		s += " (" + md(f.Note, 40) + ")"
+	}
+	return s
+}
+
 // dateToken writes t as a Slack date, shown in the reader's time zone, with its UTC text as fallback.
 func dateToken(t time.Time) string {
 	t = t.UTC()
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.Format("2006-01-02 15:04 UTC"))
 }
 
-// bytesText writes a byte count with thousands separators: "12,345 bytes".
-func bytesText(s string) string {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return s
-	}
-	d := strconv.FormatInt(n, 10)
-	var out []byte
-	for i := range len(d) {
-		if i > 0 && (len(d)-i)%3 == 0 {
-			out = append(out, ',')
+// links adds the view's links, each in its own section after its kind's emoji: the resource in
+// the Azure portal and the rows in Log Analytics. One too long for Slack, or whose URL Slack
+// could not link safely, is left out.
+func (b *builder) links(links []hunt.Link) {
+	for _, l := range links {
+		text := link(l.URL, md(l.Text, 60))
+		switch l.Kind {
+		case hunt.LinkResource:
+			text = ":link: " + text
+			if len(l.URL) > maxLinkURL {
+				continue
+			}
+		case hunt.LinkLogs:
+			text = ":mag: " + text
 		}
-		out = append(out, d[i])
-	}
-	if n == 1 {
-		return "1 byte"
-	}
-	return string(out) + " bytes"
-}
-
-// armID is the shape of a compute resource id that may be linked to the portal.
-var (
-	armID    = regexp.MustCompile(`^/subscriptions/[0-9a-fA-F-]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/.+$`)
-	armChars = regexp.MustCompile(`^[A-Za-z0-9._()/-]+$`)
-)
-
-// PortalURL returns the Azure portal address of an ARM resource id of a compute resource, or ""
-// when id is not one. Only the characters Azure allows in such ids pass, none of which can end
-// a Slack link or start markup, so data cannot forge a link, only point at a portal resource.
-func PortalURL(id string) string {
-	if !armID.MatchString(id) || !armChars.MatchString(id) {
-		return ""
-	}
-	return "https://portal.azure.com/#@/resource" + id
-}
-
-func (b *builder) portalLink() {
-	id := strings.TrimSpace(b.f.Value("ResourceId"))
-	u := PortalURL(id)
-	if u == "" || len(u) > maxLinkURL {
-		return
-	}
-	b.shown["ResourceId"] = true
-	text := ":link: <" + u + "|View VM in Azure portal>"
-	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
-}
-
-// logsLink links to the hunt's query in Log Analytics for this finding (see occurrenceLogsURL).
-func (b *builder) logsLink(workspace string) {
-	if workspace == "" || b.f.Time.IsZero() {
-		return
-	}
-	u := occurrenceLogsURL(workspace, b.h, b.f)
-	if u == "" {
-		return
-	}
-	text := ":mag: <" + u + "|View in Log Analytics>"
-	if textLen(text) > maxLogsLink {
-		return
-	}
-	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
-}
-
-// lists renders each list column to show (see displayLists) as numbered code blocks within
-// budget units.
-func (b *builder) lists(budget int) ([]slackapi.Block, int) {
-	var blocks []slackapi.Block
-	total := 0
-	for _, c := range displayLists(b.f) {
-		if b.shown[c.Name] {
+		if !linkURL.MatchString(l.URL) || textLen(text) > maxLogsLink {
 			continue
 		}
-		b.shown[c.Name] = true
-		blks, used := listBlocks(c.Name, c.List, budget-total)
+		b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
+	}
+}
+
+// lists renders each list as numbered code blocks within budget units.
+func (b *builder) lists(lists []hunt.List, budget int) ([]slackapi.Block, int) {
+	var blocks []slackapi.Block
+	total := 0
+	for _, l := range lists {
+		blks, used := listBlocks(l, budget-total)
 		blocks = append(blocks, blks...)
 		total += used
 	}
@@ -405,8 +307,8 @@ func (b *builder) lists(budget int) ([]slackapi.Block, int) {
 
 // listBlocks lays out a list as numbered lines in code blocks, in as many sections of at most
 // sectionBudget units as budget allows; a list cut short ends with "… and N more".
-func listBlocks(name string, list []string, budget int) ([]slackapi.Block, int) {
-	label, noun := listNames(name)
+func listBlocks(l hunt.List, budget int) ([]slackapi.Block, int) {
+	label, noun, list := l.Label, l.Noun, l.Items
 	head := fmt.Sprintf("*%s* (%s %s)\n", md(label, 80), count(len(list)), noun)
 	note := func(n int) string { return fmt.Sprintf("\n_… and %s more %s_", count(n), noun) }
 	reserve := textLen(note(len(list)))
@@ -474,41 +376,22 @@ func listBlocks(name string, list []string, budget int) ([]slackapi.Block, int) 
 	}
 }
 
-// listNames returns how a list column is titled and what its elements are called: a column of
-// PowerShell commands is "PowerShell commands" of "commands".
-func listNames(name string) (label, noun string) {
-	noun, label = "items", name
-	if lower := strings.ToLower(name); strings.Contains(lower, "command") {
-		noun = "commands"
-		if strings.Contains(lower, "powershell") {
-			label = "PowerShell commands"
-		}
-	}
-	return label, noun
-}
-
 // count writes n with thousands separators.
 func count(n int) string {
-	return strings.TrimSuffix(strings.TrimSuffix(bytesText(strconv.Itoa(n)), " bytes"), " byte")
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
-// others lists the non-empty columns shown nowhere else that belong in the small print (see
-// inFooter), as plain_text context elements, within budget units and three context blocks.
-func (b *builder) others(budget int) ([]slackapi.Block, int) {
-	var rest []hunt.Field
-	for _, c := range b.f.Fields {
-		if b.shown[c.Name] || len(c.List) > 0 || strings.TrimSpace(c.Text) == "" || !inFooter(c) {
-			continue
-		}
-		if c.Text == b.f.Fingerprint || c.Text == b.f.Occurrence {
-			continue // in the footer
-		}
-		rest = append(rest, c)
-	}
+// others lists the columns for the small print as plain_text context elements, within budget
+// units and three context blocks.
+func (b *builder) others(rest []hunt.Fact, budget int) ([]slackapi.Block, int) {
 	var texts []string
 	used := 0
 	for i, c := range rest {
-		text := plain(c.Name, 60) + ": " + plain(c.Text, otherMax)
+		text := plain(c.Label, 60) + ": " + plain(c.Value, otherMax)
 		remaining := len(rest) - i
 		moreText := fmt.Sprintf("… and %d more columns", remaining)
 		reserve := 0
@@ -541,17 +424,17 @@ func (b *builder) others(budget int) ([]slackapi.Block, int) {
 }
 
 // footer names the finding: fingerprint, occurrence and hunt id.
-func (b *builder) footer() (slackapi.Block, int) {
+func (b *builder) footer(v hunt.View) (slackapi.Block, int) {
 	var texts []string
-	if b.f.Fingerprint != "" {
-		texts = append(texts, "Fingerprint "+code(b.f.Fingerprint, 80))
+	if v.Fingerprint != "" {
+		texts = append(texts, "Fingerprint "+code(v.Fingerprint, 80))
 	}
-	if b.f.Occurrence != "" {
-		texts = append(texts, "Occurrence "+code(b.f.Occurrence, 80))
+	if v.Occurrence != "" {
+		texts = append(texts, "Occurrence "+code(v.Occurrence, 80))
 	}
 	t := "huntwatch"
-	if b.h.ID != "" {
-		t += " · hunt " + code(b.h.ID, 60)
+	if v.HuntID != "" {
+		t += " · hunt " + code(v.HuntID, 60)
 	}
 	texts = append(texts, t)
 	elems := make([]slackapi.MixedElement, len(texts))
@@ -563,30 +446,24 @@ func (b *builder) footer() (slackapi.Block, int) {
 	return slackapi.NewContextBlock("", elems...), used
 }
 
-// entityValues returns "label: value" for each non-empty entity column (see entityText), but
-// for the values the headline already gives.
-func entityValues(h *hunt.Hunt, f *hunt.Finding, hl headline) []string {
+// entityValues returns "type: value" for each entity value but those the title already gives.
+func entityValues(v hunt.View) []string {
 	var out []string
-	for _, e := range h.Entities {
-		for _, m := range e.FieldMappings {
-			v := strings.TrimSpace(f.Value(m.ColumnName))
-			if v == "" || (strings.EqualFold(e.EntityType, "Host") && v == hl.host) || (strings.EqualFold(e.EntityType, "Account") && v == hl.account) {
-				continue
-			}
-			out = append(out, md(e.EntityType, 40)+": "+md(entityText(v), 120))
+	for _, f := range v.Facts {
+		if f.Entity != "" && !f.InTitle {
+			out = append(out, md(f.Entity, 40)+": "+md(f.Value, 120))
 		}
 	}
 	return out
 }
 
-// fallbackText is the notification text: severity, headline and the other entities, on one line.
-func fallbackText(h *hunt.Hunt, f *hunt.Finding) string {
-	hl := headlineOf(h, f)
-	s := hl.render(md, 200)
-	if sev := strings.TrimSpace(h.Severity); sev != "" {
-		s = md(sev, 40) + " · " + s
+// fallbackText is the notification text: severity, title and the other entities, on one line.
+func fallbackText(v hunt.View) string {
+	s := headline(v.Title, md, 200)
+	if v.Severity != "" {
+		s = md(v.Severity, 40) + " · " + s
 	}
-	if ents := entityValues(h, f, hl); len(ents) > 0 {
+	if ents := entityValues(v); len(ents) > 0 {
 		s += " — " + strings.Join(ents, ", ")
 	}
 	return cutEscaped(s, fallbackMax)
@@ -614,30 +491,27 @@ func cutEscaped(s string, max int) string {
 }
 
 // Minimal is the plain-text message posted when Slack refuses a finding's blocks (reason is its
-// error code): the hunt, the entities, the time, the size of each list and the fingerprint.
+// error code): the title, the entities, the time, the size of each list and the fingerprint.
 func Minimal(h *hunt.Hunt, f *hunt.Finding, reason string) string {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
-	if f == nil {
-		f = &hunt.Finding{}
+	v := h.View(f, hunt.ViewOptions{})
+	lines := []string{"*" + headline(v.Title, md, 200) + "*"}
+	if v.Severity != "" {
+		lines[0] += " (" + md(v.Severity, 40) + ")"
 	}
-	hl := headlineOf(h, f)
-	lines := []string{"*" + hl.render(md, 200) + "*"}
-	if sev := strings.TrimSpace(h.Severity); sev != "" {
-		lines[0] += " (" + md(sev, 40) + ")"
-	}
-	if ents := entityValues(h, f, hl); len(ents) > 0 {
+	if ents := entityValues(v); len(ents) > 0 {
 		lines = append(lines, strings.Join(ents, " · "))
 	}
-	if !f.Time.IsZero() {
-		lines = append(lines, "When: "+f.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if !v.Time.IsZero() {
+		lines = append(lines, "When: "+v.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
-	for _, c := range displayLists(f) {
-		lines = append(lines, fmt.Sprintf("%s: %s items (not shown)", md(c.Name, 80), count(len(c.List))))
+	for _, l := range v.Lists {
+		lines = append(lines, fmt.Sprintf("%s: %s items (not shown)", md(l.Column, 80), count(len(l.Items))))
 	}
-	if f.Fingerprint != "" {
-		lines = append(lines, "Fingerprint: "+md(f.Fingerprint, 100))
+	if v.Fingerprint != "" {
+		lines = append(lines, "Fingerprint: "+md(v.Fingerprint, 100))
 	}
 	lines = append(lines, "Slack refused the detailed message ("+code(reason, 60)+"); see the hunt's results for the rest.")
 	return cutEscaped(strings.Join(lines, "\n"), minimalMax)

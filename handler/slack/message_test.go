@@ -64,7 +64,7 @@ func textObjects(t *testing.T, m Message) []textObject {
 // Our own markup: the only <...> a message may hold.
 var (
 	anyToken   = regexp.MustCompile(`<[^>]*>?`)
-	ourTokens  = regexp.MustCompile(`^(<https://attack\.mitre\.org/(tactics/TA[0-9]{4}|techniques/T[0-9]{4}(/[0-9]{3})?)/\|[A-Za-z .0-9]+>|<https://portal\.azure\.com/#@/resource/subscriptions/[^\s|<>]+\|View VM in Azure portal>|<!date\^-?[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC>|<https://portal\.azure\.com/#blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/resourceId/[A-Za-z0-9%._~-]+/source/LogsBlade\.AnalyticsShareLinkToQuery/q/[A-Za-z0-9%._~-]+(/timespan/[A-Za-z0-9%._~-]+)?\|View in Log Analytics>)$`)
+	ourTokens  = regexp.MustCompile(`^(<https://attack\.mitre\.org/(tactics/TA[0-9]{4}|techniques/T[0-9]{4}(/[0-9]{3})?)/\|[A-Za-z .0-9]+>|<https://portal\.azure\.com/#@/resource/subscriptions/[^\s|<>]+\|View VM in Azure portal>|<!date\^-?[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC>|<https://portal\.azure\.com/#blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/resourceId/[A-Za-z0-9%._~-]+/source/LogsBlade\.AnalyticsShareLinkToQuery/q/[A-Za-z0-9%._~-]+(/timespan/[A-Za-z0-9%._~-]+)?\|View (in|its events in) Log Analytics>)$`)
 	codeSpans  = regexp.MustCompile("(?s)```.*?```|`[^`\n]*`")
 	forbidden  = []string{"<!channel>", "<!here>", "<!everyone>", "<@U123>", "<https://evil", "<!subteam"}
 	emphasized = []string{"*bold*", "_x_", "~x~"}
@@ -309,36 +309,6 @@ func TestBuildRandom(t *testing.T) {
 	}
 }
 
-func TestPortalURL(t *testing.T) {
-	for _, test := range []struct {
-		id   string
-		want bool
-	}{
-		{testVM, true},
-		{"/subscriptions/6f3c2f0e-1a2b/resourceGroups/rg_(1).x/providers/Microsoft.Compute/virtualMachines/vm-1_a", true},
-		{"/subscriptions/6f3c2f0e-1a2b/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm&1", false},
-		{"/subscriptions/6f3c2f0e-1a2b/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/*vm*", false},
-		{"/subscriptions/6f3c2f0e/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x", false},
-		{"/subscriptions/6f3c2f0e/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm|click", false},
-		{"/subscriptions/6f3c2f0e/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm><!channel", false},
-		{"/subscriptions/6f3c2f0e/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm 1", false},
-		{"/subscriptions/6f3c2f0e/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm\n1", false},
-		{"/subscriptions/6f3c2f0e/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vmé", false},
-		{"/subscriptions/not-hex-zz/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm", false},
-		{"https://evil.example/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/x", false},
-		{"/subscriptions/0/resourceGroups/a/b/providers/Microsoft.Compute/x", false},
-		{"", false},
-	} {
-		got := PortalURL(test.id)
-		if (got != "") != test.want {
-			t.Errorf("PortalURL(%q) = %q, want a link: %v", test.id, got, test.want)
-		}
-		if got != "" && strings.ContainsAny(got, "&|<> *~`") {
-			t.Errorf("PortalURL(%q) = %q holds a character that ends a link", test.id, got)
-		}
-	}
-}
-
 func TestBuildLinks(t *testing.T) {
 	h := runCommandHunt()
 	h.Techniques = []string{"T1570", "T1078.004", "T1078.4", "<https://evil|x>"}
@@ -435,27 +405,106 @@ func TestGolden(t *testing.T) {
 			if m.Text != test.text {
 				t.Errorf("text = %q, want %q", m.Text, test.text)
 			}
-			got, err := JSON(m)
-			if err != nil {
-				t.Fatal(err)
+			checkGolden(t, test.name, m)
+		})
+	}
+}
+
+// checkGolden compares m's Block Kit payload with testdata/slack/<name>.golden.json, which
+// go test -update rewrites.
+func checkGolden(t *testing.T, name string, m Message) {
+	t.Helper()
+	got, err := JSON(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("..", "..", "testdata", "slack", name+".golden.json")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the message built now (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+// ruleFindings loads the scheduled rule with custom details and an alert details override
+// (testdata/hunts/rule-runcommand-details.yaml) and makes findings of two rows of its result: a
+// failed run, whose row gives a valid severity and tactics, and a successful one from no IP,
+// whose severity (Critical) and tactics (empty) are not valid, so the rule's own stay.
+func ruleFindings(t *testing.T) (*hunt.Hunt, []hunt.Finding) {
+	t.Helper()
+	h, err := hunt.Load(filepath.Join("..", "..", "testdata", "hunts", "rule-runcommand-details.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []hunt.Column{
+		{Name: "TimeGenerated", Type: "datetime"}, {Name: "CorrelationId", Type: "string"}, {Name: "Caller", Type: "string"},
+		{Name: "CallerIpAddress", Type: "string"}, {Name: "VirtualMachineName", Type: "string"}, {Name: "ResourceGroup", Type: "string"},
+		{Name: "_ResourceId", Type: "string"}, {Name: "OperationNameValue", Type: "string"}, {Name: "ActivityStatusValue", Type: "string"}, {Name: "AlertSeverity", Type: "string"},
+		{Name: "AlertTactics", Type: "string"},
+	}
+	fs, err := hunt.Findings(h, &hunt.Result{Columns: cols, Rows: [][]any{
+		{testTime, "c1f0a6de-7b1c-4e4f-9a55-2d0c8e7b1a33", "<@U123> mallory@contoso.com", "203.0.113.47", "vm-web-01", "rg-prod-web",
+			testVM, "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION", "Failure", "High", "Execution, PrivilegeEscalation"},
+		{testTime.Add(time.Hour), "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b", "bob.ops@contoso.com", "", "vm-web-02", "rg-prod-web",
+			strings.TrimSuffix(testVM, "01") + "02", "MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION", "Success", "Critical", ""},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, fs
+}
+
+// TestGoldenRule: a scheduled rule's message is titled and described by its alert details
+// override, takes the row's severity and tactics when valid, and shows its custom details; where
+// the row cannot fill the description or give a valid severity, the rule's own are shown.
+func TestGoldenRule(t *testing.T) {
+	h, fs := ruleFindings(t)
+	for _, test := range []struct {
+		name  string
+		build func() Message
+		text  string
+		want  []string
+	}{
+		{"rule-details", func() Message { return BuildWith(h, &fs[0], BuildOptions{WorkspaceResourceID: testWorkspace}) },
+			"High · Run Command on vm-web-01 by &lt;@U123&gt; mallory@contoso.com — IP: 203.0.113.47, AzureResource: vm-web-01 (rg-prod-web)",
+			[]string{":red_circle: Run Command on vm-web-01 by &lt;@U123&gt; mallory@contoso.com",
+				"*Hunt:* Azure VM Run Command executed (rule with details)", "*Severity:* High",
+				"<https://attack.mitre.org/tactics/TA0002/|Execution>, <https://attack.mitre.org/tactics/TA0004/|Privilege Escalation>",
+				"&lt;@U123&gt; mallory@contoso.com ran a script on vm-web-01 from 203.0.113.47.\nCheck that the change was planned.",
+				"*Status*\n`Failure`", "*Operation*\n`MICROSOFT.COMPUTE/VIRTUALMACHINES/RUNCOMMAND/ACTION`", "*Correlation*\n`c1f0a6de-7b1c-4e4f-9a55-2d0c8e7b1a33`",
+				"|View in Log Analytics>"}},
+		{"rule-details-fallback", func() Message { return Build(h, &fs[1]) },
+			"Medium · Run Command on vm-web-02 by bob.ops@contoso.com — AzureResource: vm-web-02 (rg-prod-web)",
+			[]string{":large_orange_circle: Run Command on vm-web-02 by bob.ops@contoso.com", "*Severity:* Medium",
+				"*Tactics:* <https://attack.mitre.org/tactics/TA0002/|Execution>\n", "A Run Command was executed on an Azure virtual machine. huntwatch test fixture: a scheduled analytics rule",
+				"*Status*\n`Success`", "AlertSeverity: Critical"}},
+		{"rule-details-repeat", func() Message { return BuildRepeat(h, &fs[1]) },
+			"New occurrence: Run Command on vm-web-02 by bob.ops@contoso.com — AzureResource: vm-web-02 (rg-prod-web)", nil},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			m := test.build()
+			checkMessage(t, m)
+			if m.Text != test.text {
+				t.Errorf("text = %q, want %q", m.Text, test.text)
 			}
-			got = append(got, '\n')
-			path := filepath.Join("..", "..", "testdata", "slack", test.name+".golden.json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
+			all := blockTextsOf(t, m)
+			for _, want := range test.want {
+				if !strings.Contains(all, want) {
+					t.Errorf("message lacks %q:\n%s", want, all)
 				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
 			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the message built now (go test -update rewrites it):\n%s", path, got)
-			}
+			checkGolden(t, test.name, m)
 		})
 	}
 }

@@ -1,5 +1,6 @@
 // Package slack is huntwatch's notifier for Slack: it lays a finding out as a Block Kit message
-// (Build), escaping everything the data holds and staying inside Slack's limits, and posts it
+// (Build), rendering what the domain decided the message says (hunt.View: title, facts, lists,
+// links), escaping everything the data holds and staying inside Slack's limits, and posts it
 // with slack-go, either as a bot (chat.postMessage) or through an incoming webhook, pacing posts,
 // honouring rate limits and telling the pipeline (hunt.Notifier) when Slack cannot be reached at
 // all (hunt.ErrUnavailable) rather than refusing one message. Printer is the same message written
@@ -8,21 +9,24 @@
 // Beside one message per finding (Notify), it posts a digest when a run finds too many at once
 // (Digest: counts, the first findings, and every finding as a CSV file in the digest's thread),
 // tells of new occurrences of a known finding as thread replies under its message and updates that
-// message's summary line (Repeat), and posts alerts about huntwatch itself (Alert). Preview writes
-// all of these as Block Kit JSON files. The builders (Build, BuildWith, BuildDigest, BuildRepeat,
-// BuildAlert, CSV, LogsURL) are pure; the Notifier only sends what they make.
+// message's summary line (Repeat), and posts alerts about huntwatch itself (Alert); `huntwatch
+// preview` writes all of these as Block Kit JSON files. The builders (Build, BuildWith,
+// BuildDigest, BuildRepeat, BuildAlert, CSV) are pure; the Notifier only sends what they make.
 package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,8 +60,13 @@ type Options struct {
 	Now func() time.Time
 	// WorkspaceResourceID is the ARM resource id of the Log Analytics workspace the hunt runs in
 	// (/subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…).
-	// When set, messages link to the hunt's query in the Azure portal (see LogsURL).
+	// When set, messages link to the findings in Log Analytics (see hunt.LogsURL).
 	WorkspaceResourceID string
+	// Channels routes findings by severity (keys lower case: high, medium, low, informational) in
+	// bot mode; a hunt's own Channel comes first, Channel last. Webhooks does so in webhook mode,
+	// WebhookURL last. The webhooks are secrets.
+	Channels map[string]string
+	Webhooks map[string]string
 }
 
 // Defaults.
@@ -130,7 +139,7 @@ func New(log *slog.Logger, opts Options) (*Notifier, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.WorkspaceResourceID != "" && !ValidWorkspaceID(opts.WorkspaceResourceID) {
+	if opts.WorkspaceResourceID != "" && !hunt.ValidWorkspaceID(opts.WorkspaceResourceID) {
 		log.Warn("slack: the workspace resource id is not a Log Analytics workspace's ARM id; messages will not link to Log Analytics",
 			"workspaceResourceID", opts.WorkspaceResourceID)
 	}
@@ -141,14 +150,16 @@ func New(log *slog.Logger, opts Options) (*Notifier, error) {
 		n.api = slackapi.New(opts.Token, slackapi.OptionAPIURL(opts.APIURL), slackapi.OptionHTTPClient(opts.HTTPClient))
 		return n, nil
 	}
-	u, err := url.Parse(opts.WebhookURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, errors.New("slack: the webhook URL is not an http(s) URL") // never echo the secret
-	}
 	n.channel = "webhook"
-	n.secrets = []string{u.EscapedPath(), u.Path}
-	if u.RawQuery != "" {
-		n.secrets = append(n.secrets, u.RawQuery)
+	for _, hook := range append([]string{opts.WebhookURL}, slices.Sorted(maps.Values(opts.Webhooks))...) {
+		u, err := url.Parse(hook)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return nil, errors.New("slack: a webhook URL is not an http(s) URL") // never echo the secret
+		}
+		n.secrets = append(n.secrets, u.EscapedPath(), u.Path)
+		if u.RawQuery != "" {
+			n.secrets = append(n.secrets, u.RawQuery)
+		}
 	}
 	hc := *opts.HTTPClient
 	base := hc.Transport
@@ -197,8 +208,23 @@ func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, m
 	defer n.mu.Unlock()
 	f := rec.Finding
 	m := BuildWith(h, f, n.newOptions(rec, more))
-	return n.postOrPlain(ctx, outgoing{text: m.Text, blocks: m.Blocks}, func(code string) string { return Minimal(h, f, code) },
+	out := n.route(h, h.View(f, hunt.ViewOptions{}).Severity)
+	out.text, out.blocks = m.Text, m.Blocks
+	return n.postOrPlain(ctx, out, func(code string) string { return Minimal(h, f, code) },
 		"fingerprint", fp(f))
+}
+
+// route addresses a message about hunt h whose finding has severity sev: the hunt's own channel,
+// else the channel (or webhook) of that severity, else the default.
+func (n *Notifier) route(h *hunt.Hunt, sev string) outgoing {
+	sev = strings.ToLower(strings.TrimSpace(sev))
+	if n.api != nil {
+		if h != nil && h.Channel != "" {
+			return outgoing{channel: h.Channel}
+		}
+		return outgoing{channel: n.opts.Channels[sev]}
+	}
+	return outgoing{webhook: n.opts.Webhooks[sev]}
 }
 
 // newOptions are the build options of a new fingerprint's message.
@@ -226,6 +252,7 @@ type outgoing struct {
 	text     string
 	blocks   []slackapi.Block // nil for a text-only message
 	channel  string           // default: the configured channel
+	webhook  string           // default: the configured webhook
 	threadTS string
 	updateTS string
 }
@@ -362,7 +389,8 @@ func (n *Notifier) send(ctx context.Context, out outgoing) (hunt.MessageRef, str
 		msg.Blocks = &slackapi.Blocks{BlockSet: out.blocks}
 	}
 	var reason string
-	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, reasonKey{}, &reason), n.opts.WebhookURL, n.webhook, msg)
+	hook := cmp.Or(out.webhook, n.opts.WebhookURL)
+	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, reasonKey{}, &reason), hook, n.webhook, msg)
 	return hunt.MessageRef{Where: "webhook"}, reason, err
 }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
-	"sort"
 	"strings"
 
 	slackapi "github.com/slack-go/slack"
@@ -30,31 +28,28 @@ func BuildRepeat(h *hunt.Hunt, f *hunt.Finding) Message {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
-	if f == nil {
-		f = &hunt.Finding{}
-	}
+	v := h.View(f, hunt.ViewOptions{})
 	head := "↳ *New occurrence*"
-	if !f.Time.IsZero() {
-		head += " · " + dateToken(f.Time)
+	if !v.Time.IsZero() {
+		head += " · " + dateToken(v.Time)
 	}
 	text := head
-	if facts := entityFacts(h, f); len(facts) > 0 {
+	if facts := entityFacts(v); len(facts) > 0 {
 		text += "\n" + strings.Join(facts, " · ")
 	}
 	blocks := []slackapi.Block{slackapi.NewSectionBlock(mrkdwn(text), nil, nil)}
 	var ids []slackapi.MixedElement
-	if f.Occurrence != "" {
-		ids = append(ids, mrkdwn("Occurrence "+code(f.Occurrence, 80)))
+	if v.Occurrence != "" {
+		ids = append(ids, mrkdwn("Occurrence "+code(v.Occurrence, 80)))
 	}
-	if f.Fingerprint != "" {
-		ids = append(ids, mrkdwn("Fingerprint "+code(f.Fingerprint, 80)))
+	if v.Fingerprint != "" {
+		ids = append(ids, mrkdwn("Fingerprint "+code(v.Fingerprint, 80)))
 	}
 	if len(ids) > 0 {
 		blocks = append(blocks, slackapi.NewContextBlock("", ids...))
 	}
-	hl := headlineOf(h, f)
-	fallback := "New occurrence: " + hl.render(md, 200)
-	if ents := entityValues(h, f, hl); len(ents) > 0 {
+	fallback := "New occurrence: " + headline(v.Title, md, 200)
+	if ents := entityValues(v); len(ents) > 0 {
 		fallback += " — " + strings.Join(ents, ", ")
 	}
 	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: blocks}
@@ -63,9 +58,9 @@ func BuildRepeat(h *hunt.Hunt, f *hunt.Finding) Message {
 // maxAlso bounds the further occurrences listed in one message.
 const maxAlso = 10
 
-// also lists further occurrences of the finding, one line each (time and entity values), for a
+// also lists further occurrences of h's finding, one line each (time and entity values), for a
 // message that cannot have thread replies.
-func (b *builder) also(fs []*hunt.Finding) {
+func (b *builder) also(h *hunt.Hunt, fs []*hunt.Finding) {
 	if len(fs) == 0 {
 		return
 	}
@@ -75,51 +70,43 @@ func (b *builder) also(fs []*hunt.Finding) {
 			lines = append(lines, "… and "+count(len(fs)-maxAlso)+" more")
 			break
 		}
+		v := h.View(f, hunt.ViewOptions{})
 		line := "• "
-		if !f.Time.IsZero() {
-			line += dateToken(f.Time) + " · "
+		if !v.Time.IsZero() {
+			line += dateToken(v.Time) + " · "
 		}
-		line += strings.Join(entityFacts(b.h, f), " · ")
+		line += strings.Join(entityFacts(v), " · ")
 		lines = append(lines, line)
 	}
 	text := cutEscaped(strings.Join(lines, "\n"), sectionBudget)
 	b.add(slackapi.NewSectionBlock(mrkdwn(text), nil, nil), text)
 }
 
-// entityFacts returns "*Label* `value`" for the first maxFacts non-empty entity columns of f,
-// labelled and written (see entityText) as in Build.
-func entityFacts(h *hunt.Hunt, f *hunt.Finding) []string {
+// entityFacts returns "*Label* `value`" for the view's first maxFacts entity values.
+func entityFacts(v hunt.View) []string {
 	var out []string
-	for _, e := range h.Entities {
-		for _, m := range e.FieldMappings {
-			v := strings.TrimSpace(f.Value(m.ColumnName))
-			if v == "" || len(out) == maxFacts {
-				continue
-			}
-			out = append(out, "*"+md(entityLabel(e, m), 60)+"* "+code(entityText(v), factMax))
+	for _, f := range v.Facts {
+		if f.Entity == "" {
+			continue
 		}
+		if len(out) == maxFacts {
+			break
+		}
+		out = append(out, "*"+md(f.Label, 60)+"* "+code(f.Value, factMax))
 	}
 	return out
 }
 
-// entityLabel names an entity column: its entity type, and the identifier when the type maps
-// several columns.
-func entityLabel(e hunt.EntityMapping, m hunt.FieldMapping) string {
-	if len(e.FieldMappings) > 1 {
-		return e.EntityType + " " + m.Identifier
-	}
-	return e.EntityType
-}
-
 // Summary is the line a repeated finding's message gets: "Seen 3 times · hosts: `a`, `b` ·
-// accounts: `x` · last seen <date>", from the record (occurrences, entity values, last seen),
-// escaped for mrkdwn.
+// accounts: `x` · last seen <date>", from what the record tells (see hunt.Hunt.Seen), escaped
+// for mrkdwn.
 func Summary(h *hunt.Hunt, rec *hunt.Record) string {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
+	s := h.Seen(rec)
 	var parts []string
-	switch n := rec.Occurrences; {
+	switch n := s.Occurrences; {
 	case n == 1:
 		parts = append(parts, "Seen once")
 	case n > 1:
@@ -127,74 +114,24 @@ func Summary(h *hunt.Hunt, rec *hunt.Record) string {
 	default:
 		parts = append(parts, "Seen again")
 	}
-	for i, typ := range entityTypes(h, rec) {
+	for i, e := range s.Entities {
 		if i == summaryTypes {
 			break
 		}
-		vals := rec.Entities[typ]
 		var shown []string
-		for j, v := range vals {
+		for j, v := range e.Values {
 			if j == summaryValues {
-				shown = append(shown, fmt.Sprintf("+%d more", len(vals)-j))
+				shown = append(shown, fmt.Sprintf("+%d more", len(e.Values)-j))
 				break
 			}
-			shown = append(shown, code(entityText(v), summaryValueMax))
+			shown = append(shown, code(v, summaryValueMax))
 		}
-		parts = append(parts, md(plural(typ), 40)+": "+strings.Join(shown, ", "))
+		parts = append(parts, md(e.Label, 40)+": "+strings.Join(shown, ", "))
 	}
-	if !rec.LastSeen.IsZero() {
-		parts = append(parts, "last seen "+dateToken(rec.LastSeen))
+	if !s.LastSeen.IsZero() {
+		parts = append(parts, "last seen "+dateToken(s.LastSeen))
 	}
 	return ":repeat: " + strings.Join(parts, " · ")
-}
-
-// entityTypes orders the record's entity types: hosts, accounts and IPs first, then as the hunt
-// maps them, then any others by name.
-func entityTypes(h *hunt.Hunt, rec *hunt.Record) []string {
-	var out []string
-	for _, e := range byPreference(h.Entities) {
-		if len(rec.Entities[e.EntityType]) > 0 && !slices.Contains(out, e.EntityType) {
-			out = append(out, e.EntityType)
-		}
-	}
-	var rest []string
-	for typ, vals := range rec.Entities {
-		if len(vals) > 0 && !slices.Contains(out, typ) {
-			rest = append(rest, typ)
-		}
-	}
-	sort.Strings(rest)
-	return append(out, rest...)
-}
-
-// preferred are the entity types summaries and digests show first: the VM, the caller, the IP.
-var preferred = []string{"Host", "Account", "IP"}
-
-// byPreference orders entity mappings with the preferred types first, keeping the hunt's order
-// otherwise.
-func byPreference(es []hunt.EntityMapping) []hunt.EntityMapping {
-	rank := func(typ string) int {
-		if i := slices.Index(preferred, typ); i >= 0 {
-			return i
-		}
-		return len(preferred)
-	}
-	out := slices.Clone(es)
-	slices.SortStableFunc(out, func(a, b hunt.EntityMapping) int { return rank(a.EntityType) - rank(b.EntityType) })
-	return out
-}
-
-var plurals = map[string]string{
-	"Host": "hosts", "Account": "accounts", "IP": "IPs", "File": "files", "Process": "processes",
-	"URL": "URLs", "DNS": "domains", "FileHash": "file hashes", "Mailbox": "mailboxes",
-	"AzureResource": "Azure resources", "CloudApplication": "cloud apps", "RegistryKey": "registry keys",
-}
-
-func plural(typ string) string {
-	if p, ok := plurals[typ]; ok {
-		return p
-	}
-	return typ
 }
 
 // channelID is the shape of the Slack channel ids a bot's post returns; refs of other notifiers

@@ -32,8 +32,9 @@ func footerTexts(t *testing.T, m Message) string {
 	return strings.Join(out, "\n")
 }
 
-// TestHeadline: the header says what happened and where, from the entity mappings and a status
-// column, with the status in the title when the run did not succeed.
+// TestHeadline: the header is the view's title (whose rules hunt.TestViewTitle tests) after the
+// severity's emoji, within Slack's limit, never cutting the status; a status in the title is not
+// repeated in the small print, and the hunt's name is still in the message.
 func TestHeadline(t *testing.T) {
 	const what = ":large_orange_circle: Azure VM Run Command linked with MDE"
 	for _, test := range []struct {
@@ -43,18 +44,6 @@ func TestHeadline(t *testing.T) {
 	}{
 		{"success", nil, what + " on vm-web-01 by alice.admin@contoso.com"},
 		{"failure", status("Failure"), what + " on vm-web-01 by alice.admin@contoso.com failed"},
-		{"legacy failed", status("Failed"), what + " on vm-web-01 by alice.admin@contoso.com failed"},
-		{"timed out", status("TimedOut"), what + " on vm-web-01 by alice.admin@contoso.com timed out"},
-		{"no end yet", status("Accept"), what + " on vm-web-01 by alice.admin@contoso.com still running"},
-		{"unknown status", status("Deallocated"), what + " on vm-web-01 by alice.admin@contoso.com (Deallocated)"},
-		{"a tag is not what happened", func(h *hunt.Hunt, f *hunt.Finding) { h.Name += " (huntwatch)" },
-			what + " on vm-web-01 by alice.admin@contoso.com"},
-		{"no account", func(h *hunt.Hunt, f *hunt.Finding) { setField(f, "Caller", "") }, what + " on vm-web-01"},
-		{"no host", func(h *hunt.Hunt, f *hunt.Finding) { setField(f, "VirtualMachineName", "") }, what + " by alice.admin@contoso.com"},
-		{"neither: the hunt's name", func(h *hunt.Hunt, f *hunt.Finding) {
-			h.Name += " (huntwatch)"
-			h.Entities = h.Entities[1:2]
-		}, what + " (huntwatch)"},
 		{"neither, failed", func(h *hunt.Hunt, f *hunt.Finding) {
 			h.Entities = nil
 			setField(f, "ActivityStatus", "Failure")
@@ -87,12 +76,12 @@ func TestHeadline(t *testing.T) {
 				t.Errorf("header %q does not end with the status", got)
 			}
 			// A status in the title is not repeated in the small print; a success stays there.
-			inTitle := statusWord(f.Value("ActivityStatus")) != ""
+			inTitle := h.View(f, hunt.ViewOptions{}).Title.Status != ""
 			if inFooter := strings.Contains(footerTexts(t, m), "ActivityStatus: "); inFooter == inTitle {
 				t.Errorf("ActivityStatus in the small print: %v, in the header: %v (%q)", inFooter, inTitle, got)
 			}
 			// The hunt's name is still in the message, next to the MITRE line.
-			if !strings.Contains(blockTextsOf(t, m), huntName(h)[:20]) {
+			if !strings.Contains(blockTextsOf(t, m), h.DisplayName()[:20]) {
 				t.Errorf("the message does not name the hunt")
 			}
 		})
@@ -139,22 +128,9 @@ func TestHeadlineText(t *testing.T) {
 	}
 }
 
-// TestEntityText: a resource id shows as the name and the resource group, which tell resources
-// apart, wherever an entity value is shown; the whole id is only in the portal link.
+// TestEntityText: a resource id shows as the name and the resource group (hunt.EntityText)
+// wherever a message shows an entity value; the whole id is only in the portal link.
 func TestEntityText(t *testing.T) {
-	for _, test := range []struct{ in, want string }{
-		{testVM, "vm-web-01 (rg-prod-web)"},
-		{"/subscriptions/" + testSub + "/resourcegroups/RG-A/providers/Microsoft.Compute/virtualMachineScaleSets/ss/virtualMachines/3", "ss/3 (RG-A)"},
-		{"/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc1", "vm/rc1 (rg)"},
-		{"/subscriptions/x/resourceGroups/rg", "/subscriptions/x/resourceGroups/rg"},
-		{"alice@contoso.com", "alice@contoso.com"},
-		{"", ""},
-	} {
-		if got := entityText(test.in); got != test.want {
-			t.Errorf("entityText(%q) = %q, want %q", test.in, got, test.want)
-		}
-	}
-
 	h, fs := runCommandHunt(), manyFindings(25)
 	rec := &hunt.Record{Occurrences: 2, Entities: map[string][]string{"AzureResource": {testVM}}}
 	for name, m := range map[string]Message{
@@ -234,5 +210,24 @@ func TestCommandsInOrder(t *testing.T) {
 	f.Fields = append(f.Fields, hunt.Field{Name: "Tags", List: []string{"Get-LocalUser"}})
 	if shown, _ := shownCommands(t, Build(h, f)); shown != len(typicalCommands)+1 {
 		t.Errorf("%d lines shown, want the commands and the tag", shown)
+	}
+}
+
+// TestUnsafeLinks: a link whose URL could end Slack's <url|label> or is not https is left out
+// (a view's link) or shown as its text alone (a tactic), whatever the domain gives.
+func TestUnsafeLinks(t *testing.T) {
+	var b builder
+	b.links([]hunt.Link{
+		{Kind: hunt.LinkLogs, Text: "a", URL: "https://portal.azure.com/#x|<!channel>"},
+		{Kind: hunt.LinkResource, Text: "b", URL: "javascript:alert(1)"},
+		{Kind: hunt.LinkLogs, Text: "c", URL: "https://portal.azure.com/#x>y"},
+		{Kind: hunt.LinkLogs, Text: "<ok>", URL: "https://portal.azure.com/#blade/x%2Fy"},
+	})
+	m := Message{Text: "x", Blocks: b.blocks}
+	if got := blockTextsOf(t, m); got != ":mag: <https://portal.azure.com/#blade/x%2Fy|&lt;ok&gt;>" {
+		t.Errorf("links %q", got)
+	}
+	if got := listOf([]hunt.Link{{Text: "T1", URL: "https://x|y"}, {Text: "T2", URL: "https://attack.mitre.org/techniques/T1570/"}}); got != "T1, <https://attack.mitre.org/techniques/T1570/|T2>" {
+		t.Errorf("tags %q", got)
 	}
 }
