@@ -16,15 +16,16 @@ func localEnv(t *testing.T, extra ...string) []string {
 }
 
 // serve without any Azure setting runs local sample mode, as run does, so the handler can be tried
-// under the Functions host: the sample's findings are printed once, then remembered.
+// under the Functions host: the sample's findings are printed once; at the next tick, in the same
+// hour of the sample's clock, the hourly hunt is not due.
 func TestServeRunsLocalSampleMode(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	p := startServe(t, "..", []string{"--state", state}, localEnv(t))
+	p := startServe(t, "..", []string{"--state", state}, localEnv(t, "HUNTS=runcommand-mde"))
 	r := p.invoke(t)
 	if logs := strings.Join(r.logs, " "); r.status != 200 || !strings.Contains(logs, "(5 new, 0 already notified)") {
 		t.Fatalf("first invocation: status %d, logs %q\n%s", r.status, r.logs, p.err)
 	}
-	if r := p.invoke(t); r.status != 200 || !strings.Contains(strings.Join(r.logs, " "), "(0 new, 5 already notified)") {
+	if r := p.invoke(t); r.status != 200 || !strings.Contains(strings.Join(r.logs, " "), "1 hunts, 0 due, 0 run") {
 		t.Fatalf("second invocation: status %d, logs %q\n%s", r.status, r.logs, p.err)
 	}
 	if !eventually(func() bool { return strings.Contains(p.out.String(), "──── message 5 ────") }) {
@@ -61,7 +62,7 @@ func TestServeRefusesPartialSettings(t *testing.T) {
 // failed invocations of one tick post no alert; a failed invocation of the next tick does.
 func TestServeCountsARetriedTickOnce(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	p := startServe(t, "..", []string{"--state", state}, localEnv(t, "HEALTH_ALERT_AFTER=2"))
+	p := startServe(t, "..", []string{"--state", state}, localEnv(t, "HEALTH_ALERT_AFTER=2", "HUNTS=runcommand-mde"))
 	// Every run now fails to read its state.
 	if err := os.WriteFile(state, []byte("{damaged"), 0o600); err != nil {
 		t.Fatal(err)

@@ -133,8 +133,8 @@ func (c command) usage(w io.Writer, fs *flag.FlagSet) {
 
 // usage writes the top-level help: every command's usage line and summary, then the settings.
 func usage(w io.Writer) {
-	fmt.Fprint(w, `huntwatch runs a Microsoft Sentinel hunting query on a schedule, remembers each finding's
-fingerprint in Azure Table Storage, and posts every new finding to Slack.
+	fmt.Fprint(w, `huntwatch runs a pack of Microsoft Sentinel hunts and analytics rules on a schedule, remembers
+each finding's fingerprint in Azure Table Storage, and posts every new finding to Slack.
 
 Usage:
 `)

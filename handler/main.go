@@ -79,7 +79,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 // app is everything a run needs, wired from settings.
 type app struct {
 	log    *slog.Logger
-	hunt   *hunt.Hunt
+	pack   *hunt.Pack
 	runner *hunt.Runner
 }
 
@@ -105,14 +105,21 @@ type wiring struct {
 	tune     tuning
 	stdout   io.Writer // where messages are printed without SLACK_* settings, or in a dry run
 	dryRun   bool      // query and notify, but write no state (and create no file) and post nothing
+	// only, when set, narrows the pack to one hunt: its name or ID in the pack, or a bundled
+	// name or YAML file (run --hunt, preview --hunt).
+	only string
 }
 
 // wire builds the adapters the settings name, local ones for those absent, and the Runner over them.
 func wire(w wiring) (*app, error) {
 	cfg, log := w.cfg, w.log
-	h, err := hunt.Load(cfg.HuntFile)
+	setting := "HUNTS"
+	if cfg.HuntFile != "" {
+		setting = "HUNT_FILE"
+	}
+	pack, err := loadPack(log, setting, cfg.Hunts, w.only)
 	if err != nil {
-		return nil, fmt.Errorf("setting HUNT_FILE: %w", err)
+		return nil, err
 	}
 	var cred azcore.TokenCredential
 	if cfg.WorkspaceID != "" || w.store == nil && cfg.TableEndpoint != "" {
@@ -175,17 +182,50 @@ func wire(w wiring) (*app, error) {
 		notifier = &slack.Printer{W: w.stdout, WorkspaceResourceID: cfg.WorkspaceARM}
 	}
 
-	return &app{log: log, hunt: h, runner: &hunt.Runner{
+	return &app{log: log, pack: pack, runner: &hunt.Runner{
 		Log: log, Source: src, Store: store, Notifier: notifier, Now: now, Lease: w.tune.lease,
 		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, Settle: cfg.Settle, TTL: cfg.TTL,
-		DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
+		Concurrency: cfg.Concurrency, DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
 		Redact: logging.Redactor(cfg.Secrets()),
 	}}, nil
 }
 
+// loadPack loads the hunts refs name (the bundled pack when none), logging what loading tolerated
+// and every file it could not load: those are left out, and the others run. With only, the pack
+// is that one hunt: the pack's hunt of that name or ID, else a bundled name or a file.
+func loadPack(log *slog.Logger, setting string, refs []string, only string) (*hunt.Pack, error) {
+	if len(refs) == 0 {
+		refs, setting = hunt.BundledPack(), "the bundled pack"
+	}
+	pack := hunt.LoadPack(refs)
+	if only != "" {
+		if h := pack.Hunt(only); h != nil {
+			pack = &hunt.Pack{Hunts: []*hunt.Hunt{h}}
+		} else if pack, setting = hunt.LoadPack([]string{only}), "--hunt"; len(pack.Broken) > 0 {
+			return nil, fmt.Errorf("--hunt %s: %w", only, pack.Broken[0].Err)
+		}
+	}
+	for _, h := range pack.Hunts {
+		for _, w := range h.Warnings {
+			log.Warn("hunt loaded with a warning", "hunt", h.Name, "warning", w)
+		}
+	}
+	for _, b := range pack.Broken {
+		log.Error("hunt not loaded: it will not run", "source", b.Source, "err", b.Err)
+	}
+	if len(pack.Hunts) == 0 {
+		var errs []error
+		for _, b := range pack.Broken {
+			errs = append(errs, b)
+		}
+		return nil, fmt.Errorf("%s: no hunt could be loaded: %w", setting, errors.Join(errs...))
+	}
+	return pack, nil
+}
+
 func slackOptions(cfg config.Config) slack.Options {
 	return slack.Options{Token: cfg.SlackToken, Channel: cfg.SlackChannel, WebhookURL: cfg.SlackWebhook, APIURL: cfg.SlackAPIURL,
-		WorkspaceResourceID: cfg.WorkspaceARM}
+		WorkspaceResourceID: cfg.WorkspaceARM, Channels: cfg.SlackChannels, Webhooks: cfg.SlackWebhooks}
 }
 
 // credential picks the managed identity in Azure (AZURE_CLIENT_ID selects a user-assigned one) and

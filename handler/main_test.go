@@ -89,6 +89,7 @@ func newWorld(t *testing.T) *world {
 		"SLACK_API_URL=" + w.slack.URL(),
 		"AZURE_CLIENT_ID=33333333-0000-0000-0000-000000000001",
 		"LOG_LEVEL=debug",
+		"HUNTS=runcommand-mde", // the local Log Analytics answers every query with one table: one hunt reads it
 	}
 	for k, v := range w.id.Env() {
 		w.env = append(w.env, k+"="+v)
@@ -105,7 +106,7 @@ var e2eColumns = []fakeazure.Column{
 	{Name: "TimeGenerated", Type: "datetime"}, {Name: "CorrelationId", Type: "string"}, {Name: "Caller", Type: "string"}, {Name: "CallerIpAddress", Type: "string"},
 	{Name: "SubscriptionId", Type: "string"}, {Name: "VirtualMachineName", Type: "string"}, {Name: "ResourceId", Type: "string"},
 	{Name: "PowershellFileName", Type: "string"}, {Name: "PowershellFileSize", Type: "long"}, {Name: "PowershellScriptCommands", Type: "dynamic"},
-	{Name: "ScriptFingerprintHash", Type: "string"},
+	{Name: "ScriptFingerprintHash", Type: "string"}, {Name: "RunId", Type: "string"},
 }
 
 func finding(minute int, corr, vm, fp string, cmds ...string) []any {
@@ -114,7 +115,7 @@ func finding(minute int, corr, vm, fp string, cmds ...string) []any {
 	return []any{time.Now().UTC().Add(time.Duration(minute-120) * time.Minute).Format(time.RFC3339Nano), corr,
 		"alice@contoso.com", "203.0.113.7", sub, vm,
 		"/subscriptions/" + sub + "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/" + vm,
-		"script0.ps1", 812, string(list), fp}
+		"script0.ps1", 812, string(list), fp, corr}
 }
 
 // handlerProcess is one running huntwatch serve.

@@ -30,28 +30,25 @@ into Slack's Block Kit Builder; with samples of a digest and of the health alert
 func setupPreview(fs *flag.FlagSet, e env) func(context.Context, []string) error {
 	var local localFlags
 	local.define(fs)
-	huntRef := fs.String("hunt", "", "`NAME|FILE` of the hunt to run: a bundled hunt, or a hunting-query YAML file (overrides HUNT_FILE)")
+	huntRef := fs.String("hunt", "", "preview only this hunt: `NAME|FILE`, a hunt of the pack by name or id, a bundled hunt, or a Sentinel YAML file")
 	out := fs.String("out", "dist/preview", "`DIR` for the JSON files; the files of an earlier preview there are replaced")
 	return func(ctx context.Context, _ []string) error {
 		cfg, log, err := loadConfig(e.getenv, e.stderr, e.stderr)
 		if err != nil {
 			return err
 		}
-		if *huntRef != "" {
-			cfg.HuntFile = *huntRef
-		}
 		cfg.WorkspaceID = "" // the sample logs, whatever the settings say
 		files := &previewFiles{dir: *out, workspace: cfg.WorkspaceARM}
 		if err := files.clear(); err != nil {
 			return err
 		}
-		a, err := wire(wiring{cfg: cfg, log: log, local: local, store: memstore.New(), notifier: files, dryRun: true})
+		a, err := wire(wiring{cfg: cfg, log: log, local: local, store: memstore.New(), notifier: files, dryRun: true, only: *huntRef})
 		if err != nil {
 			return err
 		}
-		sum, runErr := a.runner.Run(ctx, a.hunt)
+		sum, runErr := a.runner.RunPack(ctx, a.pack)
 		fmt.Fprintln(e.stderr, a.runner.Redact(sum.String()))
-		err = errors.Join(runErr, files.samples(a.hunt, sum))
+		err = errors.Join(runErr, files.samples(a.pack.Hunts[0], sum))
 		for _, p := range files.paths {
 			fmt.Fprintln(e.stdout, p)
 		}
@@ -188,7 +185,14 @@ func (p *previewFiles) Alert(ctx context.Context, h *hunt.Hunt, a hunt.Alert) er
 
 // samples writes the messages the run did not send, with its findings and figures: the digest a
 // flood would post (sample-digest.json), and the failure, recovery and heartbeat alerts.
-func (p *previewFiles) samples(h *hunt.Hunt, sum hunt.Summary) error {
+func (p *previewFiles) samples(h *hunt.Hunt, tick hunt.TickSummary) error {
+	var sum hunt.Summary // the figures of the run, summed over the pack's hunts
+	for _, r := range tick.Runs {
+		sum.Rows, sum.New, sum.Repeats, sum.Posted = sum.Rows+r.Rows, sum.New+r.New, sum.Repeats+r.Repeats, sum.Posted+r.Posted
+		if r.Window.End.After(sum.Window.End) {
+			sum.Window = r.Window
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.findings) > 0 && !p.digested {

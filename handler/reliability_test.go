@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -383,7 +384,8 @@ func TestReliabilityLogAnalytics(t *testing.T) {
 		}},
 		{name: "column missing", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.la.Fail(fakeazure.Fault{Body: answer(e2eColumns[:len(e2eColumns)-1], nil)})
+			cols := slices.DeleteFunc(slices.Clone(e2eColumns), func(c fakeazure.Column) bool { return c.Name == "ScriptFingerprintHash" })
+			r.w.la.Fail(fakeazure.Fault{Body: answer(cols, nil)})
 			res := r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
 			if !strings.Contains(strings.Join(res.logs, " "), "ScriptFingerprintHash") {

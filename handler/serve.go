@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/azfunc"
@@ -22,8 +23,9 @@ printed to stdout); with only some, it refuses to start.`,
 	// Not settings, and not in the usage text: the benchmarks (handler/bench) time flood runs
 	// without Slack's pacing, and the reliability suite (handler/reliability_test.go) shortens the
 	// lease and the query timeout to see, within seconds, a killed run's claim lapse and a query
-	// outlive its deadline.
-	hidden: []string{"slack-min-interval", "lease", "query-timeout"},
+	// outlive its deadline. The pack's binary-level tests take each run's clock from the
+	// invocation (host-clock), to drive a simulated day of ticks through the real process.
+	hidden: []string{"slack-min-interval", "lease", "query-timeout", "host-clock"},
 	setup:  setupServe,
 }
 
@@ -35,6 +37,7 @@ func setupServe(fs *flag.FlagSet, e env) func(context.Context, []string) error {
 	var tune tuning
 	fs.DurationVar(&tune.slackInterval, "slack-min-interval", 0, "least time between Slack posts (0: the default, 1s; negative: none)")
 	fs.DurationVar(&tune.lease, "lease", 0, "how long a run's claim keeps other runs off a finding (default 15m, above the 9-minute run timeout)")
+	hostClock := fs.Bool("host-clock", false, "run each invocation as of its Metadata.sys.UtcNow (tests)")
 	fs.DurationVar(&tune.queryTimeout, "query-timeout", 0, "how long Log Analytics may work on a query (default 3m; the call gets up to twice this, at most a minute more)")
 	return func(ctx context.Context, _ []string) error {
 		cfg, log, err := loadConfig(e.getenv, e.stdout, e.stderr)
@@ -60,11 +63,24 @@ func setupServe(fs *flag.FlagSet, e env) func(context.Context, []string) error {
 		if err != nil {
 			return err
 		}
+		var invokedAt atomic.Pointer[time.Time]
+		if *hostClock {
+			a.runner.Now = func() time.Time { return *invokedAt.Load() }
+		}
 		run := func(ctx context.Context, inv azfunc.Invocation) (string, error) {
+			if *hostClock {
+				if inv.UtcNow.IsZero() {
+					return "", fmt.Errorf("--host-clock: the invocation has no Metadata.sys.UtcNow")
+				}
+				invokedAt.Store(&inv.UtcNow)
+			}
 			ctx, cancel := context.WithTimeout(ctx, 9*time.Minute) // below host.json's functionTimeout
 			defer cancel()
-			sum, err := a.runner.RunTick(ctx, a.hunt, inv.Timer.Tick())
-			a.log.Info("run", "summary", sum, "pastDue", inv.Timer.IsPastDue, "ok", err == nil)
+			sum, err := a.runner.Tick(ctx, a.pack, inv.Timer.Tick())
+			for _, run := range sum.Runs {
+				a.log.Info("run", "summary", run)
+			}
+			a.log.Info("tick", "hunts", sum.Hunts, "due", sum.Due, "failed", sum.Failed, "skipped", sum.Skipped, "pastDue", inv.Timer.IsPastDue, "ok", err == nil)
 			return a.runner.Redact(sum.String()), err
 		}
 		return azfunc.Serve(ctx, log, e.getenv("FUNCTIONS_CUSTOMHANDLER_PORT"), azfunc.Handler(log, functionName, run), *grace)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/huntwatch/huntwatch/handler/config"
 	"github.com/huntwatch/huntwatch/handler/hunt"
 	"github.com/huntwatch/huntwatch/handler/kql"
 	"github.com/huntwatch/huntwatch/handler/logdir"
@@ -25,13 +27,6 @@ unless named.`,
 	setup: setupValidate,
 }
 
-// knownBroken names the bundled hunts kept as references although they fail validation, and why.
-// docs/hunts.md tells their story.
-var knownBroken = map[string]string{
-	"seed-runcommand-mde": "known broken upstream: the seed kept byte for byte; its entity mappings name " +
-		"AccountCustomEntity and IPCustomEntity, which its query does not return (docs/hunts.md, defect 5)",
-}
-
 func setupValidate(fs *flag.FlagSet, e env) func(context.Context, []string) error {
 	schemaDir := fs.String("schemas", "", "`DIR` of <Table>.txt schemas (one Column:type a line) adding tables to the built-in ones,\nor replacing one")
 	return func(ctx context.Context, refs []string) error {
@@ -41,32 +36,59 @@ func setupValidate(fs *flag.FlagSet, e env) func(context.Context, []string) erro
 		}
 		named := len(refs) > 0
 		if !named {
-			refs = hunt.Bundled()
-		}
-		var errs []error
-		for _, ref := range refs {
-			h, err := hunt.Load(ref)
-			if err == nil {
-				err = hunt.Check(ctx, h, func(ctx context.Context, q string) ([]hunt.Column, error) {
-					return resultColumns(ctx, schemas, q)
-				})
+			if refs = config.SplitList(e.getenv("HUNTS")); len(refs) == 0 {
+				refs = hunt.Bundled()
 			}
-			why, broken := knownBroken[ref]
+		}
+		pack := hunt.LoadPack(refs)
+		cfg, _ := config.Load(e.getenv) // for HUNT_LOOKBACK, the default lookback; its defaults if unset
+		runner := &hunt.Runner{Lookback: cfg.Lookback}
+		var errs []error
+		for _, b := range pack.Broken {
+			errs = append(errs, b)
+			fmt.Fprintf(e.stdout, "FAIL %s: %v\n", b.Source, b.Err)
+		}
+		for _, h := range pack.Hunts {
+			name := strings.TrimPrefix(h.Source, "bundled:")
+			var cols []hunt.Column
+			err := hunt.Check(ctx, h, func(ctx context.Context, q string) ([]hunt.Column, error) {
+				c, err := resultColumns(ctx, schemas, q)
+				cols = c
+				return c, err
+			})
+			warnings := h.Warnings
+			if unknownName(err) {
+				// A custom table or a function (an ASIM parser, a watchlist) the offline schemas
+				// cannot know: the hunt may well run in the workspace.
+				warnings = append(warnings, fmt.Sprintf("%v (add its schema with --schemas to check the rest)", err))
+				err = nil
+			}
+			if err == nil {
+				for _, m := range hunt.MissingColumns(h, cols) {
+					err = errors.Join(err, fmt.Errorf("hunt %s: %s names column %q, which the query does not return", h.Name, m.Field, m.Column))
+				}
+			}
 			switch {
-			case err != nil && broken && !named:
-				fmt.Fprintf(e.stdout, "ref  %s (%s)\n", ref, why)
-			case err != nil && broken:
-				errs = append(errs, err)
-				fmt.Fprintf(e.stdout, "FAIL %s (%s)\n", ref, why)
+			case err != nil && h.Reference != "" && !named:
+				fmt.Fprintf(e.stdout, "ref  %s (%s)\n", name, h.Reference)
 			case err != nil:
 				errs = append(errs, err)
-				fmt.Fprintf(e.stdout, "FAIL %s\n", ref)
+				fmt.Fprintf(e.stdout, "FAIL %s: %v\n", name, err)
 			default:
-				fmt.Fprintf(e.stdout, "ok   %s (%s)\n", ref, h.Name)
+				fmt.Fprintf(e.stdout, "ok   %s (%s; %s)\n", name, h.Name, runner.Cadence(h))
+			}
+			for _, w := range warnings {
+				fmt.Fprintf(e.stdout, "warn %s: %s\n", name, w)
 			}
 		}
 		return errors.Join(errs...)
 	}
+}
+
+// unknownName reports whether err is the engine not knowing a table or function.
+func unknownName(err error) bool {
+	var kerr *kql.Error
+	return errors.As(err, &kerr) && (strings.HasPrefix(kerr.Msg, "unknown table") || strings.HasPrefix(kerr.Msg, "unknown function"))
 }
 
 // resultColumns runs q over empty tables of the given schemas, to learn its result columns.

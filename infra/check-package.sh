@@ -3,7 +3,10 @@
 #
 #   bash infra/check-package.sh [ZIP]      (default dist/huntwatch.zip)
 #
-# The package must hold exactly host.json, function/function.json and huntwatch at its root, and:
+# The package must hold exactly host.json, function/function.json and huntwatch at its root, and
+# optionally the users' own hunts under hunts/ (infra/package.sh with HUNTS_DIR): *.yaml or *.yml
+# files, in subfolders too, no name starting with "." (the hunt loader skips those), and nothing else
+# under hunts/. Then:
 #   - huntwatch is a Linux x86-64 ELF executable with unix mode 0755 stored in the archive. Flex
 #     Consumption mounts the package read-only, so nothing can chmod it later; a zip written on
 #     Windows carries no unix mode and the host cannot start the binary.
@@ -11,6 +14,8 @@
 #     argument "serve".
 #   - function/function.json is a timer trigger without runOnStartup (on Flex, runOnStartup fires on
 #     every scale-out and restart).
+#   - every hunts/ file is a regular file readable by all (mode 0644, as package.sh stores it), and
+#     every folder entry is readable and searchable by all (0755): the mount is read-only.
 #
 # Every problem is printed; the exit status is 1 if there is any. Used by infra/package.sh (on the
 # zip it just wrote) and infra/deploy.sh (before the upload). Needs python3.
@@ -25,7 +30,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 python3 - "$zip_path" <<'PY'
-import json, stat, struct, sys, zipfile
+import json, re, stat, struct, sys, zipfile
 
 path = sys.argv[1]
 problems = []
@@ -42,15 +47,39 @@ except zipfile.BadZipFile as e:
 
 want = ["function/function.json", "host.json", "huntwatch"]
 files = sorted(i.filename for i in z.infolist() if not i.is_dir())
+
+# hunts/<folders>/<name>.yaml|yml: every part non-empty and not starting with "." (no "..", no
+# hidden file the loader would skip), the extension in any case, as hunt.LoadPack reads a folder.
+HUNT = re.compile(r"hunts(/[^/.][^/]*)*/[^/.][^/]*\.ya?ml", re.IGNORECASE)
+def is_hunt(name):
+    return HUNT.fullmatch(name) is not None and "\\" not in name
+
+hunts = [n for n in files if is_hunt(n)]
 missing = [n for n in want if n not in files]
-extra = [n for n in files if n not in want]
+extra = [n for n in files if n not in want and not is_hunt(n)]
 if missing:
     hint = ""
     if any(f.endswith("/" + m) for m in missing for f in files):
         hint = " (the files sit in a folder: zip the folder's contents, not the folder)"
     fail("missing " + ", ".join(missing) + hint)
 if extra:
-    fail("unexpected entries " + ", ".join(extra) + " (the package holds only host.json, function/function.json and huntwatch)")
+    fail("unexpected entries " + ", ".join(extra) + " (the package holds only host.json, function/function.json, huntwatch"
+         " and, optionally, hunt files hunts/**/*.yaml or *.yml whose names do not start with '.')")
+
+for name in hunts:
+    info = z.getinfo(name)
+    mode = info.external_attr >> 16
+    if info.create_system != 3 or mode == 0:
+        fail(f"{name} has no unix mode in the archive (zipped on Windows?); it must be stored with mode 0644")
+    elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        fail(f"{name} is not a regular file in the archive (type {oct(stat.S_IFMT(mode))})")
+    elif stat.S_IMODE(mode) & 0o444 != 0o444:
+        fail(f"{name} has mode {stat.S_IMODE(mode):04o} in the archive, want 0644 (readable by the handler from a read-only mount)")
+
+for info in z.infolist():
+    mode = info.external_attr >> 16
+    if info.is_dir() and info.create_system == 3 and mode != 0 and stat.S_IMODE(mode) & 0o555 != 0o555:
+        fail(f"folder {info.filename} has mode {stat.S_IMODE(mode):04o} in the archive, want 0755 (readable by the handler from a read-only mount)")
 
 if "huntwatch" in files:
     info = z.getinfo("huntwatch")
@@ -104,5 +133,6 @@ if problems:
     for p in problems:
         print(f"  - {p}", file=sys.stderr)
     sys.exit(1)
-print(f"check-package: {path} ok (host.json, function/function.json, huntwatch linux/amd64 mode 0755)")
+own = f", {len(hunts)} hunt file(s) under hunts/" if hunts else ""
+print(f"check-package: {path} ok (host.json, function/function.json, huntwatch linux/amd64 mode 0755{own})")
 PY

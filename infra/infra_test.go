@@ -8,7 +8,7 @@
 // those files one way at a time (the mutation must find its target, so a reformatted file fails here
 // instead of going unchecked) and TestChecksOnSnippets covers what the real files do not show.
 // The Bicep reader is in bicep_test.go; the package, the fallback deploy script and the start-up
-// limit are in package_test.go.
+// limit are in package_test.go; users' own hunts in the package (HUNTS_DIR) in package_hunts_test.go.
 //
 // The limits come from docs/deploy.md ("Flex Consumption limits"), which cites Microsoft's sources.
 package infra_test

@@ -2,10 +2,20 @@
 # Builds the Functions deployment package (default dist/huntwatch.zip; an argument names another path):
 #
 #   bash infra/package.sh [OUT.zip]
+#   HUNTS_DIR=/path/to/my-hunts bash infra/package.sh [OUT.zip]
 #
 #   host.json               customHandler.description.defaultExecutablePath = "huntwatch"
 #   function/function.json  the timer trigger
 #   huntwatch               static linux/amd64 binary, mode 0755 (the host execs it)
+#   hunts/...               only with HUNTS_DIR: the users' own hunts, mode 0644
+#
+# HUNTS_DIR (optional; empty or unset: no hunts/ folder) names a folder of Sentinel YAML files. Every
+# *.yaml and *.yml file below it, recursively, goes into the zip under hunts/ with its path relative
+# to HUNTS_DIR kept; names starting with "." (files and folders) and other files are left out: the
+# same selection hunt.LoadPack makes when HUNTS names a folder. The folder is checked first with the
+# project's validator (`go run ./handler validate HUNTS_DIR`); if a hunt FAILs, no package is
+# written. In Azure, HUNTS=hunts (relative to the app root, the handler's working directory) loads
+# them; add bundled names to keep those: docs/deploy.md, "Your own hunts".
 #
 # The exec bit has to survive zipping (Flex Consumption mounts the package read-only), so the archive
 # is written by Info-ZIP `zip` (which stores unix modes) or, where zip is missing, by python3's zipfile
@@ -28,10 +38,29 @@ case "$zip_path" in
 esac
 mkdir -p "$(dirname "$zip_path")"
 zip_path="$(cd "$(dirname "$zip_path")" && pwd)/$(basename "$zip_path")" # absolute, from the caller's folder
-cd "$root"
 
 # No stale package survives a failed build.
 rm -f "$zip_path"
+
+# HUNTS_DIR, like the output path, is read from the caller's folder.
+hunts_dir="${HUNTS_DIR:-}"
+if [[ -n "$hunts_dir" ]]; then
+	if [[ ! -d "$hunts_dir" ]]; then
+		echo "package: HUNTS_DIR=$hunts_dir is not a folder (it names a folder of hunt YAML files); no package written" >&2
+		exit 1
+	fi
+	hunts_dir="$(cd "$hunts_dir" && pwd)"
+fi
+cd "$root"
+
+# The users' hunts are validated before anything is built: a package never holds a hunt that FAILs.
+if [[ -n "$hunts_dir" ]]; then
+	echo "package: validating the hunts in $hunts_dir (go run ./handler validate)"
+	if ! go run ./handler validate "$hunts_dir"; then
+		echo "package: a hunt in $hunts_dir does not validate (FAIL above); no package written" >&2
+		exit 1
+	fi
+fi
 
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT
@@ -44,16 +73,38 @@ cp host.json "$staging/host.json"
 mkdir -p "$staging/function"
 cp function/function.json "$staging/function/function.json"
 chmod 0644 "$staging/host.json" "$staging/function/function.json"
+chmod 0755 "$staging/function"
+entries=(host.json function huntwatch)
+
+if [[ -n "$hunts_dir" ]]; then
+	# The selection hunt.LoadPack makes in a folder: *.yaml and *.yml (any case) below it, no name
+	# starting with "."; symbolic links to files are copied as files.
+	count=0
+	while IFS= read -r -d '' file; do
+		rel="${file#"$hunts_dir"/}"
+		mkdir -p "$staging/hunts/$(dirname "$rel")"
+		cp "$file" "$staging/hunts/$rel"
+		count=$((count + 1))
+	done < <(find "$hunts_dir" -mindepth 1 -name '.*' -prune -o \( -type f -o -type l \) \( -iname '*.yaml' -o -iname '*.yml' \) -print0)
+	find "$staging/hunts" -type d -exec chmod 0755 {} +
+	find "$staging/hunts" -type f -exec chmod 0644 {} +
+	entries+=(hunts)
+	echo "package: $count hunt file(s) from $hunts_dir under hunts/ (set HUNTS=hunts in the app settings, docs/deploy.md)"
+fi
 
 if command -v zip >/dev/null 2>&1; then
 	# -X: no extra attributes (uid/gid, times); unix modes are kept in the central directory.
-	(cd "$staging" && zip -q -X -r "$zip_path" host.json function huntwatch)
+	(cd "$staging" && zip -q -X -r "$zip_path" "${entries[@]}")
 elif command -v python3 >/dev/null 2>&1; then
 	python3 - "$staging" "$zip_path" <<'PY'
 import os, stat, sys, zipfile
 src, dst = sys.argv[1], sys.argv[2]
+files = ["host.json", "function/function.json", "huntwatch"]
+for folder, dirs, names in os.walk(os.path.join(src, "hunts")):
+    dirs.sort()
+    files += sorted(os.path.relpath(os.path.join(folder, n), src).replace(os.sep, "/") for n in names)
 with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
-    for rel in ("host.json", "function/function.json", "huntwatch"):
+    for rel in files:
         path = os.path.join(src, rel)
         info = zipfile.ZipInfo.from_file(path, rel)
         info.external_attr = (stat.S_IFREG | stat.S_IMODE(os.stat(path).st_mode)) << 16

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,6 +129,25 @@ func TestCheckPackage(t *testing.T) {
 		{"host.json without serve", replace("host.json", zipEntry{name: "host.json", mode: 0o644, data: []byte(strings.Replace(goodHost, `["serve"]`, `[]`, 1))}), "want 'serve' first"},
 		{"host.json broken", replace("host.json", zipEntry{name: "host.json", mode: 0o644, data: []byte(`{"version":`)}), "host.json is not valid JSON"},
 		{"no timer", replace("function/function.json", zipEntry{name: "function/function.json", mode: 0o644, data: []byte(`{"bindings":[{"type":"httpTrigger"}]}`)}), "no timerTrigger binding"},
+		{"own hunts", append(goodPackage(),
+			zipEntry{name: "hunts/", mode: fs.ModeDir | 0o755},
+			zipEntry{name: "hunts/extensions.yaml", mode: 0o644, data: []byte("name: a\n")},
+			zipEntry{name: "hunts/team/nested/rule.YML", mode: 0o644, data: []byte("name: b\n")},
+		), ""},
+		{"a stray file under hunts", append(goodPackage(),
+			zipEntry{name: "hunts/extensions.yaml", mode: 0o644, data: []byte("name: a\n")},
+			zipEntry{name: "hunts/README.md", mode: 0o644, data: []byte("# notes\n")},
+		), "unexpected entries hunts/README.md"},
+		{"a dot-file under hunts", append(goodPackage(), zipEntry{name: "hunts/.draft.yaml", mode: 0o644, data: []byte("name: a\n")}), "unexpected entries hunts/.draft.yaml"},
+		{"a hidden folder under hunts", append(goodPackage(), zipEntry{name: "hunts/.git/x.yaml", mode: 0o644, data: []byte("name: a\n")}), "unexpected entries hunts/.git/x.yaml"},
+		{"a path out of hunts", append(goodPackage(), zipEntry{name: "hunts/../x.yaml", mode: 0o644, data: []byte("name: a\n")}), "unexpected entries hunts/../x.yaml"},
+		{"a hunt outside hunts/", append(goodPackage(), zipEntry{name: "my-hunt.yaml", mode: 0o644, data: []byte("name: a\n")}), "unexpected entries my-hunt.yaml"},
+		{"a hunt only its owner can read", append(goodPackage(), zipEntry{name: "hunts/a.yaml", mode: 0o600, data: []byte("name: a\n")}), "hunts/a.yaml has mode 0600 in the archive, want 0644"},
+		{"a hunt zipped on Windows", append(goodPackage(), zipEntry{name: "hunts/a.yaml", windows: true, data: []byte("name: a\n")}), "hunts/a.yaml has no unix mode"},
+		{"a hunts folder only its owner can read", append(goodPackage(),
+			zipEntry{name: "hunts/", mode: fs.ModeDir | 0o700},
+			zipEntry{name: "hunts/a.yaml", mode: 0o644, data: []byte("name: a\n")},
+		), "folder hunts/ has mode 0700 in the archive, want 0755"},
 		{"runOnStartup", replace("function/function.json", zipEntry{name: "function/function.json", mode: 0o644, data: []byte(strings.Replace(goodFunction, `"in",`, `"in","runOnStartup":true,`, 1))}), "sets runOnStartup"},
 	} {
 		t.Run(test.name, func(t *testing.T) {
@@ -268,70 +288,18 @@ func TestPackageStartsWithinLimit(t *testing.T) {
 		t.Skipf("the package is linux/amd64; this is %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
 	zipPath := filepath.Join(t.TempDir(), "huntwatch.zip")
-	if out, err := exec.Command("bash", "package.sh", zipPath).CombinedOutput(); err != nil {
+	build := exec.Command("bash", "package.sh", zipPath)
+	build.Env = append(os.Environ(), "HUNTS_DIR=") // the default package, whatever this shell exports
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("package.sh: %v\n%s", err, out)
 	}
+	if got, want := zipFiles(t, zipPath), []string{"function/function.json", "host.json", "huntwatch"}; !slices.Equal(got, want) {
+		t.Errorf("the default package holds %q, want %q (no hunts/ without HUNTS_DIR)", got, want)
+	}
 	app := unpack(t, zipPath, false)
+	desc := hostDescription(t, app)
 
-	var host struct {
-		CustomHandler struct {
-			Description struct {
-				DefaultExecutablePath string   `json:"defaultExecutablePath"`
-				Arguments             []string `json:"arguments"`
-			} `json:"description"`
-		} `json:"customHandler"`
-	}
-	data, err := os.ReadFile(filepath.Join(app, "host.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &host); err != nil {
-		t.Fatal(err)
-	}
-	desc := host.CustomHandler.Description
-
-	port := freePort(t)
-	cmd := exec.Command(filepath.Join(app, desc.DefaultExecutablePath), desc.Arguments...)
-	cmd.Dir = app // the host runs it from the app root
-	cmd.Env = append(azureSettings(t), "FUNCTIONS_CUSTOMHANDLER_PORT="+port)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", desc.DefaultExecutablePath, err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-
-	client := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := client.Get("http://127.0.0.1:" + port + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("the handler exited before answering:\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
-		default:
-		}
-		if time.Since(started) > startupLimit {
-			t.Fatalf("no answer on the port within %s (Flex Consumption's start-up limit):\nstdout:\n%s\nstderr:\n%s", startupLimit, &stdout, &stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	took := time.Since(started)
+	took := startHandler(t, app, desc, azureSettings(t))
 	t.Logf("ready after %s, from the read-only package with Azure settings (limit %s)", took.Round(time.Millisecond), startupLimit)
 	if took > startupLimit/3 {
 		t.Errorf("ready after %s: within the limit, but with little margin left for a cold instance", took)
@@ -344,6 +312,82 @@ func TestPackageStartsWithinLimit(t *testing.T) {
 			t.Errorf("starting a binary stored without its exec bit: got %v, want permission denied (and a read-only mount allows no chmod)", err)
 		}
 	})
+}
+
+// handlerDescription is host.json's customHandler.description: what the host starts.
+type handlerDescription struct {
+	DefaultExecutablePath string   `json:"defaultExecutablePath"`
+	Arguments             []string `json:"arguments"`
+	WorkingDirectory      string   `json:"workingDirectory"`
+}
+
+func hostDescription(t *testing.T, app string) handlerDescription {
+	t.Helper()
+	var host struct {
+		CustomHandler struct {
+			Description handlerDescription `json:"description"`
+		} `json:"customHandler"`
+	}
+	data, err := os.ReadFile(filepath.Join(app, "host.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &host); err != nil {
+		t.Fatal(err)
+	}
+	return host.CustomHandler.Description
+}
+
+// startHandler starts the executable host.json names, with its arguments and the given environment
+// (plus FUNCTIONS_CUSTOMHANDLER_PORT), from the app root as the host does when workingDirectory is
+// empty, and waits for 200 on / within startupLimit; it returns how long that took. The process is
+// stopped with SIGTERM when the test ends.
+func startHandler(t *testing.T, app string, desc handlerDescription, env []string) time.Duration {
+	t.Helper()
+	if desc.WorkingDirectory != "" {
+		t.Fatalf("host.json sets workingDirectory %q; this test starts the handler from the app root", desc.WorkingDirectory)
+	}
+	port := freePort(t)
+	cmd := exec.Command(filepath.Join(app, desc.DefaultExecutablePath), desc.Arguments...)
+	cmd.Dir = app // the host runs it from the app root
+	cmd.Env = append(env, "FUNCTIONS_CUSTOMHANDLER_PORT="+port)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", desc.DefaultExecutablePath, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get("http://127.0.0.1:" + port + "/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(started)
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("the handler exited before answering:\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+		default:
+		}
+		if time.Since(started) > startupLimit {
+			t.Fatalf("no answer on the port within %s (Flex Consumption's start-up limit):\nstdout:\n%s\nstderr:\n%s", startupLimit, &stdout, &stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // unpack extracts the zip into a new folder with the modes stored in it (or 0644 for every file

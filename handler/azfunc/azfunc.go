@@ -22,6 +22,8 @@ import (
 type Invocation struct {
 	Function string
 	Timer    Timer
+	// UtcNow is the host's time of the invocation (Metadata.sys.UtcNow); zero when absent.
+	UtcNow time.Time
 }
 
 // Timer is the timer binding's data. Every field may be absent.
@@ -130,7 +132,12 @@ const maxBody = 1 << 20
 func decode(r *http.Request, function string) (Invocation, error) {
 	inv := Invocation{Function: function}
 	var body struct {
-		Data map[string]json.RawMessage `json:"Data"`
+		Data     map[string]json.RawMessage `json:"Data"`
+		Metadata struct {
+			Sys struct {
+				UtcNow Time `json:"UtcNow"`
+			} `json:"sys"`
+		} `json:"Metadata"`
 	}
 	raw, err := readAll(r, maxBody)
 	if err != nil {
@@ -142,6 +149,7 @@ func decode(r *http.Request, function string) (Invocation, error) {
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return inv, fmt.Errorf("not an invocation: %w", err)
 	}
+	inv.UtcNow = body.Metadata.Sys.UtcNow.UTC()
 	if t, ok := body.Data["timer"]; ok && string(t) != "null" {
 		// The timer binding's data may arrive as an object or as a JSON string holding one.
 		var s string

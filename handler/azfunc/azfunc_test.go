@@ -241,3 +241,26 @@ func TestTickTellsRetriesFromTicks(t *testing.T) {
 		t.Errorf("no timer data: Tick %q, want \"\"", s)
 	}
 }
+
+// The host's Metadata.sys.UtcNow reaches the run, with or without a zone offset; absent, it is zero.
+func TestInvocationUtcNow(t *testing.T) {
+	var got azfunc.Invocation
+	h := azfunc.Handler(slog.New(slog.DiscardHandler), "function", func(_ context.Context, inv azfunc.Invocation) (string, error) {
+		got = inv
+		return "", nil
+	})
+	for _, test := range []struct {
+		body string
+		want time.Time
+	}{
+		{`{"Data":{"timer":{}},"Metadata":{"sys":{"UtcNow":"2026-11-27T13:00:05.5Z"}}}`, time.Date(2026, 11, 27, 13, 0, 5, 5e8, time.UTC)},
+		{`{"Data":{"timer":{}},"Metadata":{"sys":{"UtcNow":"2026-11-27T13:00:05"}}}`, time.Date(2026, 11, 27, 13, 0, 5, 0, time.UTC)},
+		{`{"Data":{"timer":{}},"Metadata":{}}`, time.Time{}},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/function", strings.NewReader(test.body)))
+		if rec.Code != 200 || !got.UtcNow.Equal(test.want) {
+			t.Errorf("%s: status %d, UtcNow %v, want %v", test.body, rec.Code, got.UtcNow, test.want)
+		}
+	}
+}

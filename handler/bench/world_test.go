@@ -134,6 +134,7 @@ func (w *world) env(table string) []string {
 		"SLACK_API_URL=" + w.slack.URL(),
 		"AZURE_CLIENT_ID=33333333-0000-0000-0000-000000000001",
 		"LOG_LEVEL=warn",
+		"HUNTS=runcommand-mde",
 	}
 	for k, v := range w.id.Env() {
 		env = append(env, k+"="+v)
@@ -161,7 +162,7 @@ func (w *world) deleteTable(b *testing.B, table string) {
 var columns = cols("TimeGenerated", "datetime", "CorrelationId", "string", "Caller", "string", "CallerIpAddress", "string",
 	"SubscriptionId", "string", "VirtualMachineName", "string", "ResourceId", "string",
 	"PowershellFileName", "string", "PowershellFileSize", "long", "PowershellScriptCommands", "dynamic",
-	"ScriptFingerprintHash", "string")
+	"ScriptFingerprintHash", "string", "RunId", "string")
 
 func cols(nameType ...string) []fakeazure.Column {
 	var out []fakeazure.Column
@@ -196,6 +197,7 @@ func rowsOf(n int, base time.Time) [][]any {
 			sub, vm,
 			"/subscriptions/" + sub + "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/" + vm,
 			fmt.Sprintf("script%d.ps1", i%100), 812 + i%1000, string(cmds), hex.EncodeToString(sum[:]),
+			fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i), // RunId: the CorrelationId of a run on one VM
 		}
 	}
 	return rows

@@ -148,7 +148,7 @@ func Load(getenv func(string) string) (Config, error) {
 		ClientID:      r.str("AZURE_CLIENT_ID"),
 		LogLevel:      r.level("LOG_LEVEL"),
 	}
-	c.Hunts = splitList(r.str("HUNTS"))
+	c.Hunts = SplitList(r.str("HUNTS"))
 	if len(c.Hunts) > 0 && c.HuntFile != "" {
 		r.fail("HUNT_FILE", "set HUNTS or HUNT_FILE, not both (HUNTS takes files too)")
 	} else if len(c.Hunts) == 0 && c.HuntFile != "" {
@@ -205,8 +205,8 @@ func Load(getenv func(string) string) (Config, error) {
 // Severities are Sentinel's severity levels, lower case, as routing settings name them.
 var Severities = []string{"high", "medium", "low", "informational"}
 
-// splitList splits a comma-separated list, dropping empty items and spaces around each.
-func splitList(v string) []string {
+// SplitList splits a comma-separated list (HUNTS), dropping empty items and spaces around each.
+func SplitList(v string) []string {
 	var out []string
 	for _, item := range strings.Split(v, ",") {
 		if item = strings.TrimSpace(item); item != "" {

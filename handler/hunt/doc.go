@@ -1,15 +1,28 @@
-// Package hunt is huntwatch's domain: what a hunt is and what one run of it does. It imports no
-// SDK; the adapters (loganalytics, logdir, tablestore, filestore, slack) implement its ports.
+// Package hunt is huntwatch's domain: what a hunt is, what a pack of hunts is, and what one tick
+// and one run do. It imports no SDK; the adapters (loganalytics, logdir, tablestore, filestore,
+// slack) implement its ports.
 //
-// One run (Runner.Run), file by file:
+// What a hunt is, file by file:
 //
-//	window.go   the window: since the last successful run, ending Settle before now
-//	ports.go    Source.Query runs the hunt's query (hunt.go) declared over that window
-//	finding.go  each result row becomes a Finding: a fingerprint (what) and an occurrence (one time it happened)
-//	plan.go     against the stored Records (record.go): new fingerprints to claim, repeats to tell
-//	deliver.go  claim (a conditional Put), Notifier.Notify each claim, record the delivery at once
-//	carry.go    writes the Store refused, kept in the process and made first by the next run
-//	health.go   count failed ticks, post failing/recovered/heartbeat alerts, advance the window
+//	hunt.go      Hunt: a Sentinel hunting query, scheduled or NRT rule; the bundled hunts
+//	load.go      reading the YAML field by field: what is tolerated becomes a warning, naming file and line
+//	rule.go      the analytics-rule fields: kinds, trigger, grouping, custom details, alert overrides
+//	duration.go  Sentinel's durations (5m, 14d, PT1H)
+//	pack.go      Pack: the hunts HUNTS names (names, files, folders); files that fail are Broken, not fatal
+//	check.go     what validate checks without data
+//
+// One tick (Runner.Tick) and one run of a hunt (Runner.RunTick):
+//
+//	schedule.go  which hunts are due (one Store.Statuses read), run at most Concurrency at a time
+//	window.go    the window: since the last successful run, ending Settle before now; Window.Request
+//	ports.go     Source.Query runs the hunt's query declared over that window
+//	finding.go   each result row becomes a Finding: a fingerprint (what) and an occurrence (one time it happened)
+//	plan.go      against the stored Records (record.go): new fingerprints to claim, repeats to tell
+//	deliver.go   claim (a conditional Put), Notifier.Notify each claim, record the delivery at once
+//	carry.go     writes the Store refused, kept in the process and made first by the next run
+//	health.go    count failed ticks, post failing/recovered/heartbeat alerts, advance the window
+//	view.go      what a message about a finding says (title, facts, lists, links): notifiers render it
+//	dryrun.go    a Store that keeps nothing, for dry runs and previews
 //
 // Delivery is at least once, exactly once in normal operation (see Runner).
 package hunt

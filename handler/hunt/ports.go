@@ -41,6 +41,9 @@ const (
 	AlertFailing   = "failing"
 	AlertRecovered = "recovered"
 	AlertHeartbeat = "heartbeat"
+	// AlertBroken tells that files of the pack could not be loaded (the others run): its
+	// Health.LastError lists them, one "source: error" a line.
+	AlertBroken = "broken"
 )
 
 // Alert is a message about the pipeline's own health.

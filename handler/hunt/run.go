@@ -58,7 +58,7 @@ type Runner struct {
 	Redact          func(string) string // cleans error text kept in the store or posted in alerts
 	// Grace is how long a message already being sent may finish once the run is cancelled
 	// (Ctrl-C, SIGTERM): cancelling stops new posts, and the one in flight is recorded. Default 10s.
-	Grace  time.Duration
+	Grace time.Duration
 
 	mu     sync.Mutex
 	health map[string]Health // by hunt id: the last health this process knew, for runs that cannot reach the store

@@ -58,6 +58,7 @@ type LogAnalytics struct {
 
 	mu       sync.Mutex
 	table    Table
+	answer   func(query string) Table // when set, the table of each query
 	faults   []Fault
 	requests []Request
 }
@@ -91,6 +92,13 @@ func (la *LogAnalytics) SetTable(t Table) {
 	la.mu.Lock()
 	defer la.mu.Unlock()
 	la.table = t
+}
+
+// Answer makes the table of each query answer(query): a pack of hunts, each its own answer.
+func (la *LogAnalytics) Answer(answer func(query string) Table) {
+	la.mu.Lock()
+	defer la.mu.Unlock()
+	la.answer = answer
 }
 
 // Fail queues faults for the next requests, one each.
@@ -139,8 +147,11 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 		fault = &la.faults[0]
 		la.faults = la.faults[1:]
 	}
-	table := la.table
+	table, answer := la.table, la.answer
 	la.mu.Unlock()
+	if answer != nil {
+		table = answer(body.Query)
+	}
 
 	if r.Header.Get("Authorization") != "Bearer "+la.token {
 		apiError(w, http.StatusUnauthorized, "InvalidTokenError", "The provided authentication is not valid for this resource")
