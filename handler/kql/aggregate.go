@@ -19,6 +19,9 @@ type aggDef struct {
 	name             string
 	typ              func(args []compiled) (string, error)
 	new              func(args []compiled) aggState
+	// columns, when set, compiles the call itself, naming its output columns
+	// (several for percentiles() and take_any(*)): see aggregate_stats.go.
+	columns func(s *scope, a assign, c *call, nm *namer, byNames map[string]bool) (*aggColumn, []Column, error)
 }
 
 var aggs map[string]*aggDef
@@ -284,12 +287,32 @@ func (a *listAgg) add(r []any) {
 		return
 	}
 	if a.set {
-		k := hashKey(v)
-		if _, dup := a.seen[k]; dup {
+		// make_set of a dynamic array adds its elements
+		// (https://learn.microsoft.com/kusto/query/make-set-aggregation-function,
+		// "Set from array column").
+		if arr, ok := v.([]any); ok {
+			for _, e := range arr {
+				if len(a.out) >= a.limit {
+					return
+				}
+				if e != nil {
+					a.addDistinct(e)
+				}
+			}
 			return
 		}
-		a.seen[k] = struct{}{}
+		a.addDistinct(v)
+		return
 	}
+	a.out = append(a.out, v)
+}
+
+func (a *listAgg) addDistinct(v any) {
+	k := hashKey(v)
+	if _, dup := a.seen[k]; dup {
+		return
+	}
+	a.seen[k] = struct{}{}
 	a.out = append(a.out, v)
 }
 func (a *listAgg) result() any { return a.out }

@@ -16,7 +16,8 @@ import (
 // The public API. Every exported name of the package is declared in this
 // file: the table model (Column, Table, Database), running and checking a
 // query (Options, Run, Query, Parse), its errors (Error, Pos), loading tables
-// from files (LoadDir, LoadSchemas, ParseSchema) and printing them (Format).
+// from files (LoadDir, LoadSchemas, ParseSchema), naming externaldata files
+// (ExternalDataFile) and printing tables (Format).
 // What they call is unexported and lives in the layer files doc.go lists.
 
 // Column is a named, typed column. Type is a Kusto type name: bool, int, long,
@@ -46,7 +47,24 @@ type Options struct {
 	// From and To, when set, work like Log Analytics' query timespan: rows of
 	// any table with a TimeGenerated column outside [From, To] are invisible.
 	From, To time.Time
+	// ExternalData maps the URLs of externaldata sources to local files:
+	// queries run offline, so what externaldata [url] would download must be
+	// saved beforehand. A URL not in the map is looked for in ExternalDataDir
+	// (see ExternalDataFile); a URL found in neither fails the query with an
+	// error naming the URL and the file to provide.
+	ExternalData map[string]string
+	// ExternalDataDir is the folder of downloaded externaldata files, by
+	// convention <logs folder>/externaldata.
+	ExternalDataDir string
 }
+
+// ExternalDataFile is the name under which Options.ExternalDataDir holds the
+// content of an externaldata URL: the last segment of the URL's path
+// (https://host/feeds/iocs.csv?x=1 -> iocs.csv), or, when the path has none,
+// "externaldata-" and the first 12 hex digits of the URL's SHA-256. A file
+// named by the hash is accepted in either case, for URLs whose last segments
+// clash.
+func ExternalDataFile(url string) string { return externalFileName(url) }
 
 // Run parses and evaluates query over db.
 func Run(ctx context.Context, query string, db Database, opts Options) (res *Table, err error) {
@@ -87,6 +105,9 @@ func Parse(query string) (*Query, error) {
 type Error struct {
 	Pos Pos
 	Msg string
+	// unknownTable marks a reference to a table or function that does not
+	// exist: union isfuzzy=true skips the legs that fail so.
+	unknownTable bool
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("kql %s: %s", e.Pos, e.Msg) }

@@ -17,15 +17,15 @@ func TestErrors(t *testing.T) {
 		pos   Pos
 		want  string // substring of the message
 	}{
-		{"Events | evaluate bag_unpack(Data)", Pos{1, 10}, "unsupported tabular operator 'evaluate'"},
-		{"Events\n| make-series count() on TimeGenerated step 1h", Pos{2, 3}, "unsupported tabular operator 'make-series'"},
+		{"Events | evaluate autocluster()", Pos{1, 19}, "unsupported evaluate plugin 'autocluster'"},
+		{"Events\n| make-series count() on TimeGenerated in range(1, 2, 1)", Pos{2, 55}, "make-series: step must be a positive constant timespan"},
 		{"Events | frobnicate", Pos{1, 10}, "unknown tabular operator 'frobnicate'"},
-		{"Events | extend x = parse_xml(Msg)", Pos{1, 21}, "unsupported function 'parse_xml'"},
+		{"Events | extend x = parse_user_agent(Msg, 'browser')", Pos{1, 21}, "unsupported function 'parse_user_agent'"},
 		{"Events | extend x = nosuchfn(Msg)", Pos{1, 21}, "unknown function 'nosuchfn'"},
 		{"Events\n| where Computr == 'x'", Pos{2, 9}, "unknown column or name 'Computr'"},
 		{"Events | project Computer, Nope", Pos{1, 28}, "unknown column or name 'Nope'"},
 		{"Nowhere | take 1", Pos{1, 1}, "unknown table 'Nowhere'"},
-		{"Events | summarize percentile(Level, 95)", Pos{1, 20}, "unsupported aggregation function 'percentile'"},
+		{"Events | summarize tdigest(Level)", Pos{1, 20}, "unsupported aggregation function 'tdigest'"},
 		{"Events | summarize tolower(Msg)", Pos{1, 20}, "summarize needs an aggregation function such as count() here"},
 		{"Events | summarize x = 1 + arg_max(Level, *)", Pos{1, 28}, "arg_max() cannot be used inside an expression"},
 		{"Events | summarize x = 1 + count() + Level", Pos{1, 38}, "unknown column or name 'Level'"},
@@ -37,7 +37,7 @@ func TestErrors(t *testing.T) {
 		{"Events | extend x = substring(Msg)", Pos{1, 21}, "function 'substring' takes 2 to 3 arguments, got 1"},
 		{"Events | join kind=inner (Events) on Nope", Pos{1, 38}, "join: unknown column 'Nope' on the left side"},
 		{"Events | project-away Nope", Pos{1, 10}, "project-away: unknown column 'Nope'"},
-		{"let f = (a:string) { Events };\nf('x')", Pos{1, 9}, "user-defined function"},
+		{"let f = (a:string) { Events };\nf()", Pos{2, 1}, "function 'f' needs a value for parameter 'a'"},
 		{"Events | where Msg matches regex '('", Pos{1, 34}, "bad regular expression"},
 		{"Events | take Level", Pos{1, 15}, "unknown column or name 'Level'"},
 		{"Events | take -1", Pos{1, 15}, "take needs a constant non-negative number"},

@@ -188,13 +188,21 @@ func dateField(f func(time.Time) any) func(a []any) any {
 	}
 }
 
+// unixTo converts a count of units since 1970-01-01 to a datetime; whole
+// numbers convert exactly.
 func unixTo(unit time.Duration) func(a []any) any {
 	return func(a []any) any {
+		if n, ok := a[0].(int64); ok {
+			if unit >= tick {
+				return fromTicks(n * int64(unit/tick))
+			}
+			return fromTicks(floorDiv(n, int64(tick/unit)))
+		}
 		f, ok := toReal(a[0])
-		if !ok {
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil
 		}
-		return time.Unix(0, 0).UTC().Add(time.Duration(f * float64(unit)))
+		return fromTicks(int64(math.Round(f * float64(unit) / float64(tick))))
 	}
 }
 

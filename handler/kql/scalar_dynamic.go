@@ -2,6 +2,7 @@ package kql
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -10,12 +11,10 @@ import (
 
 func init() {
 	register(map[string]*fnDef{
-		"parse_json":      {minArgs: 1, maxArgs: 1, ret: "dynamic", eval: parseJSONFn},
-		"todynamic":       {minArgs: 1, maxArgs: 1, ret: "dynamic", eval: parseJSONFn},
-		"toobject":        {minArgs: 1, maxArgs: 1, ret: "dynamic", eval: parseJSONFn},
+		"parse_json":      {minArgs: 1, maxArgs: 1, build: buildParseJSON},
+		"todynamic":       {minArgs: 1, maxArgs: 1, build: buildParseJSON},
+		"toobject":        {minArgs: 1, maxArgs: 1, build: buildParseJSON},
 		"array_length":    {minArgs: 1, maxArgs: 1, ret: "long", eval: arrayLength},
-		"array_sort_asc":  {minArgs: 1, maxArgs: 2, ret: "dynamic", eval: func(a []any) any { return sortArray(a, true) }},
-		"array_sort_desc": {minArgs: 1, maxArgs: 2, ret: "dynamic", eval: func(a []any) any { return sortArray(a, false) }},
 		"pack_array":      {minArgs: 1, maxArgs: 64, ret: "dynamic", eval: func(a []any) any { return append([]any{}, a...) }},
 		"bag_keys":        {minArgs: 1, maxArgs: 1, ret: "dynamic", eval: bagKeys},
 		"bag_pack":        {minArgs: 2, maxArgs: 128, ret: "dynamic", eval: bagPack},
@@ -70,13 +69,27 @@ func getIndex(v, idx any) any {
 	return arr[i]
 }
 
-func parseJSONFn(a []any) any {
-	s, ok := a[0].(string)
-	if !ok {
-		return a[0]
+// parse_json(json): a dynamic argument is returned as it is; a string is
+// parsed, and kept as a dynamic string when it is not JSON; the empty string
+// gives null (isnull(parse_json("")) is true in the isnull() docs).
+func buildParseJSON(s *scope, c *call, args []compiled) (compiled, error) {
+	if args[0].typ == "dynamic" {
+		return args[0], nil
 	}
-	if v, ok := parseJSON(s); ok {
+	x := args[0].fn
+	return fold(compiled{typ: "dynamic", fn: func(r []any) any { return parseJSONFn(x(r)) }}, args[0]), nil
+}
+
+func parseJSONFn(v any) any {
+	s, ok := v.(string)
+	if !ok {
 		return v
+	}
+	if j, ok := parseJSON(s); ok {
+		return j
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil
 	}
 	return s
 }
@@ -87,36 +100,6 @@ func arrayLength(a []any) any {
 		return nil
 	}
 	return int64(len(arr))
-}
-
-// sortArray sorts a copy of an array; nulls go last unless the second argument is false.
-func sortArray(a []any, asc bool) any {
-	arr, ok := a[0].([]any)
-	if !ok {
-		return nil
-	}
-	nullsLast := true
-	if len(a) > 1 {
-		if b, ok := a[1].(bool); ok {
-			nullsLast = b
-		}
-	}
-	out := append([]any{}, arr...)
-	sort.SliceStable(out, func(i, j int) bool {
-		x, y := out[i], out[j]
-		if x == nil || y == nil {
-			if x == nil && y == nil {
-				return false
-			}
-			return (x == nil) != nullsLast
-		}
-		c := sortCompare(x, y)
-		if asc {
-			return c < 0
-		}
-		return c > 0
-	})
-	return out
 }
 
 func bagKeys(a []any) any {

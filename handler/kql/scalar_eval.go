@@ -28,6 +28,22 @@ type scope struct {
 	x     *exec
 	cols  []Column
 	index map[string]int
+	// depth counts nested compile calls: 1 while compiling a whole expression.
+	depth int
+	// window holds the row state of the window functions (row_number, prev...)
+	// of the expression being compiled; nil when it has none.
+	window *windowState
+	// input, when the operator provides it, is its input table in row order:
+	// next() reads the rows after the current one there.
+	input *Table
+}
+
+// withInput gives the scope the operator's input table, in row order, for
+// next(); operators that evaluate their expressions once per input row, in
+// order (where, extend, project), call it.
+func (s *scope) withInput(t *Table) *scope {
+	s.input = t
+	return s
 }
 
 func newScope(x *exec, cols []Column) *scope {
@@ -57,7 +73,27 @@ func (s *scope) scalar(e expr) (compiled, error) {
 	return c, nil
 }
 
+// compile compiles an expression. A whole expression (depth 1) that calls
+// window functions is wrapped so that their row state advances once per row,
+// whatever parts of the expression a row evaluates.
 func (s *scope) compile(e expr) (compiled, error) {
+	if s.depth > 0 {
+		s.depth++
+		c, err := s.compileExpr(e)
+		s.depth--
+		return c, err
+	}
+	s.depth, s.window = 1, nil
+	c, err := s.compileExpr(e)
+	w := s.window
+	s.depth, s.window = 0, nil
+	if err != nil || w == nil {
+		return c, err
+	}
+	return w.wrap(c), nil
+}
+
+func (s *scope) compileExpr(e expr) (compiled, error) {
 	switch e := e.(type) {
 	case *literal:
 		return konst(e.val, e.typ), nil
@@ -182,6 +218,9 @@ func (s *scope) args(list []expr) ([]compiled, error) {
 
 func (s *scope) call(e *call) (compiled, error) {
 	def, ok := funcs[e.name]
+	if !ok {
+		def, ok = funcs[funcAliases[e.name]]
+	}
 	if !ok {
 		if _, isAgg := aggs[e.name]; isAgg {
 			return compiled{}, errorf(e.pos, "aggregation function '%s' is only allowed in summarize", e.name)

@@ -33,14 +33,24 @@ func register(defs map[string]*fnDef) {
 
 // unsupportedFuncs are Kusto functions this engine knows it does not implement.
 var unsupportedFuncs = map[string]bool{
-	"parse_xml": true, "parse_csv": true, "parse_user_agent": true, "geo_info_from_ip_address": true,
-	"ipv4_lookup": true, "series_decompose": true, "row_number": true, "prev": true, "next": true,
-	"new_guid": true, "rand": true, "bag_unpack": true, "materialize": true,
-	"percentile": true, "percentiles": true, "stdev": true, "variance": true,
-	"parse_command_line": true, "zip": true, "format_timespan": true,
-	"datetime_part": true, "ipv4_compare": true, "ipv6_compare": true, "parse_ipv4": true,
-	"series_stats": true, "toarray": true, "treepath": true, "bag_remove_keys": true,
-	"current_cluster_endpoint": true, "current_database": true, "cursor_after": true, "ingestion_time": true,
+	"parse_user_agent": true, "ipv4_lookup": true, "series_decompose": true,
+	"bag_unpack": true, "materialize": true, "toarray": true, "treepath": true, "weekofyear": true,
+	"parse_version": true, "hash_combine": true, "hash_many": true, "ipv4_range_to_cidr_list": true,
+	"datetime_utc_to_local": true, "datetime_local_to_utc": true, "series_stats": true,
+	"current_cluster_endpoint": true, "current_database": true, "current_principal": true,
+	"cursor_after": true, "extent_id": true, "extent_tags": true,
+	"estimate_data_size": true, "punycode_from_string": true, "punycode_to_string": true,
+	// aggregates
+	"tdigest": true, "tdigest_merge": true, "merge_tdigest": true, "percentile_tdigest": true,
+	"percentile_array_tdigest": true, "percentrank_tdigest": true, "rank_tdigest": true,
+	"hll": true, "hll_if": true, "hll_merge": true, "dcount_hll": true, "buildschema": true,
+}
+
+// funcAliases are the deprecated names the docs list for functions
+// ("Deprecated aliases:" on each function's page).
+var funcAliases = map[string]string{
+	"parsejson": "parse_json", "arraylength": "array_length", "notnull": "isnotnull", "notempty": "isnotempty",
+	"base64_encodestring": "base64_encode_tostring", "base64_decodestring": "base64_decode_tostring",
 }
 
 func argType(i int) func(args []compiled) string {
@@ -81,6 +91,7 @@ func init() {
 		"pow":             {minArgs: 2, maxArgs: 2, ret: "real", eval: powFn},
 		"toscalar":        {minArgs: 1, maxArgs: 1, build: buildToscalar, tableArgs: true},
 		"column_ifexists": {minArgs: 2, maxArgs: 2, build: buildColumnIfExists},
+		"ingestion_time":  {minArgs: 0, maxArgs: 0, build: buildIngestionTime},
 		"max_of":          {minArgs: 2, maxArgs: 64, retFn: argType(0), eval: func(a []any) any { return extremeOf(a, 1) }},
 		"min_of":          {minArgs: 2, maxArgs: 64, retFn: argType(0), eval: func(a []any) any { return extremeOf(a, -1) }},
 	})
@@ -292,4 +303,17 @@ func buildColumnIfExists(s *scope, c *call, args []compiled) (compiled, error) {
 		return compiled{typ: s.cols[i].Type, fn: func(r []any) any { return r[i] }}, nil
 	}
 	return args[1], nil
+}
+
+// ingestion_time() is when the record was ingested. Exported logs do not
+// carry it unless the export added it as a column, _IngestionTime (or
+// $IngestionTime); without one the query fails rather than guess
+// (https://learn.microsoft.com/kusto/query/ingestion-time-function).
+func buildIngestionTime(s *scope, c *call, args []compiled) (compiled, error) {
+	for _, name := range []string{"_IngestionTime", "$IngestionTime"} {
+		if i, ok := s.index[name]; ok {
+			return compiled{typ: "datetime", fn: func(r []any) any { return convertTo("datetime", r[i]) }}, nil
+		}
+	}
+	return compiled{}, errorf(c.pos, "ingestion_time(): the logs have no ingestion times; export them as a column named _IngestionTime")
 }

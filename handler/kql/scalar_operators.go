@@ -104,8 +104,9 @@ func comparableTypes(l, r string) bool {
 	return dynamicLike(l) || dynamicLike(r) || typeFamily(l) == typeFamily(r)
 }
 
-// comparison implements == != < <= > >=; a null operand gives null. Strings
-// compare case-sensitively; a null string is the empty string.
+// comparison implements == != < <= > >=. A null operand gives null, except
+// that null == value is false and null != value is true (Kusto's null-values
+// page). Strings compare case-sensitively; a null string is the empty string.
 func comparison(op string, l, r compiled) compiled {
 	strs := typeFamily(l.typ) == "string" && typeFamily(r.typ) == "string"
 	test := map[string]func(int) bool{
@@ -127,6 +128,11 @@ func comparison(op string, l, r compiled) compiled {
 			a, b = toStr(a), toStr(b)
 		}
 		if a == nil || b == nil {
+			// The docs' null-values page: == of null and a non-null value
+			// is false, != is true; both null, or an ordering, is null.
+			if (op == "==" || op == "!=") && (a != nil || b != nil) {
+				return op == "!="
+			}
 			return nil
 		}
 		if op == "==" || op == "!=" {
@@ -290,7 +296,7 @@ func (s *scope) inList(e *inList) (compiled, error) {
 		return fold(compiled{typ: "bool", fn: func(row []any) any {
 			v := x.fn(row)
 			if v == nil && !strings.HasPrefix(e.op, "has") {
-				return neg
+				return nullIn(list, neg)
 			}
 			return pred(v, list) != neg
 		}}, x), nil
@@ -298,10 +304,22 @@ func (s *scope) inList(e *inList) (compiled, error) {
 	return compiled{typ: "bool", fn: func(row []any) any {
 		v := x.fn(row)
 		if v == nil && !strings.HasPrefix(e.op, "has") {
-			return neg
+			return nullIn(values(row), neg)
 		}
 		return pred(v, values(row)) != neg
 	}}, nil
+}
+
+// nullIn is null in (list) and null !in (list): in is an or of ==, !in an
+// and of != (Kusto's null-values page), so a null item in the list makes the
+// result null; otherwise in is false and !in is true.
+func nullIn(list []any, neg bool) any {
+	for _, w := range list {
+		if w == nil {
+			return nil
+		}
+	}
+	return neg
 }
 
 // appendFlat appends v, or its elements when v is an array or a table.

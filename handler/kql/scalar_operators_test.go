@@ -38,9 +38,10 @@ func TestScalarOperators(t *testing.T) {
 		{"string equality is case-sensitive", `print a = "abc" == "ABC", b = "abc" =~ "ABC", c = "abc" != "ABC", d = "abc" !~ "ABC", e = "b" > "a"`, `
 			a:bool|b:bool|c:bool|d:bool|e:bool
 			false|true|true|false|true`},
-		{"null comparisons are null", `print a = int(null) == 1, b = int(null) != 1, c = int(null) < 1, d = isnull(int(null) > 1)`, `
-			a:bool|b:bool|c:bool|d:bool
-			|||true`},
+		// https://learn.microsoft.com/kusto/query/scalar-data-types/null-values#equality-and-inequality-of-null-values
+		{"null comparisons", `print a = int(null) == 1, b = int(null) != 1, c = int(null) < 1, d = isnull(int(null) > 1), e = isnull(int(null) == int(null))`, `
+			a:bool|b:bool|c:bool|d:bool|e:bool
+			false|true||true|true`},
 		{"three-valued logic", `print a = false and bool(null), b = true or bool(null), c = true and bool(null), d = not(true), e = not(bool(null)), f = true and not(false)`, `
 			a:bool|b:bool|c:bool|d:bool|e:bool|f:bool
 			false|true||false||true`},

@@ -33,12 +33,12 @@ func init() {
 		"trim":                   {minArgs: 2, maxArgs: 2, ret: "string", build: trimBuilder(true, true)},
 		"trim_start":             {minArgs: 2, maxArgs: 2, ret: "string", build: trimBuilder(true, false)},
 		"trim_end":               {minArgs: 2, maxArgs: 2, ret: "string", build: trimBuilder(false, true)},
-		"indexof":                {minArgs: 2, maxArgs: 2, ret: "long", eval: indexOf},
 		"reverse":                {minArgs: 1, maxArgs: 1, ret: "string", eval: reverse},
 		"countof":                {minArgs: 2, maxArgs: 2, ret: "long", eval: func(a []any) any { return int64(strings.Count(text(a[0]), text(a[1]))) }},
 		"extract":                {minArgs: 3, maxArgs: 4, build: buildExtract, typeArgs: true},
 		"extract_all":            {minArgs: 2, maxArgs: 3, build: buildExtractAll},
 		"replace_regex":          {minArgs: 3, maxArgs: 3, build: buildReplaceRegex},
+		"replace":                {minArgs: 3, maxArgs: 3, build: buildReplace},
 		"hash_sha256":            {minArgs: 1, maxArgs: 1, ret: "string", eval: func(a []any) any { h := sha256.Sum256([]byte(text(a[0]))); return hex.EncodeToString(h[:]) }},
 		"hash_sha1":              {minArgs: 1, maxArgs: 1, ret: "string", eval: func(a []any) any { h := sha1.Sum([]byte(text(a[0]))); return hex.EncodeToString(h[:]) }},
 		"hash_md5":               {minArgs: 1, maxArgs: 1, ret: "string", eval: func(a []any) any { h := md5.Sum([]byte(text(a[0]))); return hex.EncodeToString(h[:]) }},
@@ -143,6 +143,9 @@ func substring(a []any) any {
 	if !ok {
 		return nil
 	}
+	if start < 0 { // counted from the end of the string
+		start += int64(len(r))
+	}
 	start = max(start, 0)
 	if start > int64(len(r)) {
 		return ""
@@ -220,14 +223,6 @@ func trimBuilder(start, end bool) func(*scope, *call, []compiled) (compiled, err
 			return src
 		}}, args...), nil
 	}
-}
-
-func indexOf(a []any) any {
-	i := strings.Index(text(a[0]), text(a[1]))
-	if i < 0 {
-		return int64(-1)
-	}
-	return int64(utf8.RuneCountInString(text(a[0])[:i]))
 }
 
 func reverse(a []any) any {
@@ -362,6 +357,13 @@ func buildReplaceRegex(s *scope, c *call, args []compiled) (compiled, error) {
 		rewrite := backref.ReplaceAllString(strings.ReplaceAll(text(args[2].fn(row)), "$", "$$"), "$${$1}")
 		return re.ReplaceAllString(text(args[0].fn(row)), rewrite)
 	}}, args...), nil
+}
+
+// replace(regex, rewrite, text) is the deprecated form of replace_regex,
+// with the text last (https://learn.microsoft.com/kusto/query/replacefunction).
+func buildReplace(s *scope, c *call, args []compiled) (compiled, error) {
+	re := &call{pos: c.pos, name: "replace", args: []expr{c.args[2], c.args[0], c.args[1]}}
+	return buildReplaceRegex(s, re, []compiled{args[2], args[0], args[1]})
 }
 
 func parseIPv4(v any) (netip.Addr, bool) {

@@ -7,9 +7,11 @@ func TestStringFunctions(t *testing.T) {
 		{"case and length", `print a = tolower("AbC"), b = toupper("AbC"), c = strlen("héllo"), d = strlen("")`, `
 			a:string|b:string|c:long|d:long
 			abc|ABC|5|0`},
-		{"substring", `print a = substring("abcdefg", 1, 2), b = substring("123456", 2), c = substring("abc", 5), d = substring("abc", -1, 2)`, `
-			a:string|b:string|c:string|d:string
-			bc|3456||ab`},
+		// https://learn.microsoft.com/kusto/query/substring-function: a negative
+		// start counts from the end, substring("123456", -2, 2) is 56.
+		{"substring", `print a = substring("abcdefg", 1, 2), b = substring("123456", 2), c = substring("abc", 5), d = substring("abc", -1, 2), e = substring("123456", -2, 2)`, `
+			a:string|b:string|c:string|d:string|e:string
+			bc|3456||c|56`},
 		{"strcat", `print a = strcat("a", 1, "-", true), b = strcat_delim("-", "a", "b"), c = strcat_array(dynamic(["a", "b", 1]), ",")`, `
 			a:string|b:string|c:string
 			a1-true|a-b|a,b,1`},

@@ -10,6 +10,31 @@ type letStmt struct {
 	name string
 	tab  *pipeline // set for tabular lets
 	expr expr      // set for scalar lets (a bare name may still denote a table)
+	fn   *funcDef  // set for user-defined functions and views
+}
+
+// funcDef is a user-defined function: let f = (a:long, T:(x:string)) { ... },
+// or a view: let V = view () { ... }. Its body is local lets and then one
+// tabular or scalar expression.
+type funcDef struct {
+	pos    Pos
+	name   string
+	view   bool
+	params []funcParam
+	lets   []*letStmt
+	tab    *pipeline // the body, when tabular
+	expr   expr      // the body, when scalar (a bare name may denote a table)
+}
+
+// funcParam is one parameter: a scalar of type typ, or a table (tabular) with
+// the columns it must have (none listed: T:(*)). def is the default value.
+type funcParam struct {
+	pos     Pos
+	name    string
+	typ     string
+	tabular bool
+	cols    []Column
+	def     expr
 }
 
 // pipeline is Source | op | op ...
@@ -52,6 +77,24 @@ type (
 		name           string
 		from, to, step expr
 	}
+	// externalSrc is externaldata (cols) [urls] with (props).
+	externalSrc struct {
+		pos   Pos
+		cols  []Column
+		urls  []string
+		props map[string]string // lower-cased property names
+	}
+	// searchSrc is search [kind=...] [in (tables)] predicate, as a source.
+	searchSrc struct {
+		pos Pos
+		op  *searchOp
+	}
+	// callSrc is a function called as a source: f(args), table("T").
+	callSrc struct {
+		pos  Pos
+		name string
+		args []expr
+	}
 )
 
 func (s *tableRef) srcPos() Pos     { return s.pos }
@@ -60,11 +103,15 @@ func (s *unionSrc) srcPos() Pos     { return s.pos }
 func (s *datatableSrc) srcPos() Pos { return s.pos }
 func (s *printSrc) srcPos() Pos     { return s.pos }
 func (s *rangeSrc) srcPos() Pos     { return s.pos }
+func (s *externalSrc) srcPos() Pos  { return s.pos }
+func (s *searchSrc) srcPos() Pos    { return s.pos }
+func (s *callSrc) srcPos() Pos      { return s.pos }
 
-// assign is "Name = expr" or a bare expr (name derived from it).
+// assign is "Name = expr", "(A, B) = expr" or a bare expr (name derived from it).
 type assign struct {
-	name string // empty when not given
-	x    expr
+	name  string   // empty when not given
+	names []string // tuple assignment: (A, B) = arg_max(...)
+	x     expr
 }
 
 // sortKey is one "expr [asc|desc] [nulls first|last]".
@@ -159,7 +206,83 @@ type (
 		pos   Pos
 		items []assign
 	}
+	// renderOp is accepted and ignored: charts are for a screen.
+	renderOp struct{ pos Pos }
+	// invokeOp calls a tabular function with the input as its first argument.
+	invokeOp struct {
+		pos  Pos
+		name string
+		args []expr
+	}
+	// mvApplyOp is mv-apply: mv-expand each row into a subtable, run the
+	// subquery (ops over an implicit source) on it, union the results.
+	mvApplyOp struct {
+		pos    Pos
+		expand *mvExpandOp
+		ops    []operator
+	}
+	// makeSeriesOp is make-series aggs on Axis [from a] [to b] step s [by ...].
+	makeSeriesOp struct {
+		pos      Pos
+		aggs     []assign
+		defaults []expr // per aggregate; nil for the default 0
+		axis     expr
+		from, to expr // nil when absent
+		step     expr
+		by       []assign
+		nonempty bool
+		inRange  bool // on Axis in range(from, to, step): to inclusive, bins aligned as bin() aligns them
+	}
+	// topNestedOp is top-nested [N] of Expr [with others = X] by Agg [asc|desc], ...
+	topNestedOp struct {
+		pos    Pos
+		levels []topNestedLevel
+	}
+	// evaluateOp is evaluate plugin(args) [: (schema)].
+	evaluateOp struct {
+		pos    Pos
+		plugin string
+		args   []expr
+		named  map[string]expr // name=value arguments
+		schema []Column        // nil when absent
+		star   bool            // schema starts with *
+	}
+	// partitionOp is partition [hints] by Col (ops over an implicit source).
+	partitionOp struct {
+		pos Pos
+		key expr
+		ops []operator
+	}
+	sampleOp struct {
+		pos Pos
+		n   expr
+	}
+	// asOp binds the input to a name for the rest of the query.
+	asOp struct {
+		pos  Pos
+		name string
+	}
+	// searchOp filters rows (and, without an input, reads tables); see tabular_search.go.
+	searchOp struct {
+		pos           Pos
+		caseSensitive bool
+		tables        []*pipeline // search in (...): nil means every table
+		names         []string
+		pred          expr
+	}
 )
+
+// topNestedLevel is one clause of top-nested.
+type topNestedLevel struct {
+	pos     Pos
+	n       expr // nil: all values
+	name    string
+	x       expr
+	others  expr // nil without "with others"
+	aggName string
+	agg     expr
+	asc     bool
+}
 
 // parsePart is one element of a parse pattern: "*", a literal, or a column.
 type parsePart struct {
@@ -188,6 +311,16 @@ func (o *mvExpandOp) opPos() Pos      { return o.pos }
 func (o *parseOp) opPos() Pos         { return o.pos }
 func (o *getschemaOp) opPos() Pos     { return o.pos }
 func (o *serializeOp) opPos() Pos     { return o.pos }
+func (o *renderOp) opPos() Pos        { return o.pos }
+func (o *invokeOp) opPos() Pos        { return o.pos }
+func (o *mvApplyOp) opPos() Pos       { return o.pos }
+func (o *makeSeriesOp) opPos() Pos    { return o.pos }
+func (o *topNestedOp) opPos() Pos     { return o.pos }
+func (o *evaluateOp) opPos() Pos      { return o.pos }
+func (o *partitionOp) opPos() Pos     { return o.pos }
+func (o *sampleOp) opPos() Pos        { return o.pos }
+func (o *asOp) opPos() Pos            { return o.pos }
+func (o *searchOp) opPos() Pos        { return o.pos }
 
 // expr is a scalar expression.
 type expr interface{ exprPos() Pos }

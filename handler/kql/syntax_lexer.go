@@ -46,7 +46,7 @@ type token struct {
 var hyphenated = map[string]bool{
 	"project-away": true, "project-rename": true, "project-keep": true, "project-reorder": true,
 	"mv-expand": true, "mv-apply": true, "make-series": true, "parse-where": true, "parse-kv": true,
-	"top-nested": true, "top-hitters": true, "project-smart": true,
+	"top-nested": true, "top-hitters": true, "project-smart": true, "sample-distinct": true,
 }
 
 // negatable string operators accept a leading "!".
@@ -116,8 +116,11 @@ func (lx *lexer) skipSpace() {
 	for lx.off < len(lx.src) {
 		c := lx.src[lx.off]
 		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f':
 			lx.advance(1)
+		case c >= utf8.RuneSelf && isUnicodeSpace(lx.src[lx.off:]):
+			_, size := utf8.DecodeRuneInString(lx.src[lx.off:])
+			lx.advance(size)
 		case c == '/' && lx.peekByte(1) == '/':
 			for lx.off < len(lx.src) && lx.src[lx.off] != '\n' {
 				lx.advance(1)
@@ -127,6 +130,17 @@ func (lx *lexer) skipSpace() {
 		}
 		lx.space = true
 	}
+}
+
+// isUnicodeSpace reports whether s starts with a character that Kusto skips
+// like a space although it is not ASCII: the space separators (no-break
+// space, narrow no-break space, em space, ideographic space...), the zero-width
+// space and the byte-order mark. Text pasted from web pages and documents
+// carries them. (Kusto.Language rejects the zero-width non-joiner, vertical
+// tab and line separator, and so does this lexer.)
+func isUnicodeSpace(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.Zs, r) || r == '\u200b' || r == '\ufeff'
 }
 
 func (lx *lexer) emit(kind tokKind, text string, val any, p Pos) {

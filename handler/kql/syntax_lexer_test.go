@@ -46,3 +46,32 @@ func TestLexerPositions(t *testing.T) {
 		t.Errorf("position of 'where' = %v, want 2:5", p)
 	}
 }
+
+// Characters Kusto skips like spaces (checked with Kusto.Language, which
+// accepts them between tokens): the no-break space, the narrow no-break space
+// and the other Unicode space separators, the zero-width space, the byte-order
+// mark and the form feed. It rejects the zero-width non-joiner, the vertical
+// tab and the line separator, and so does this lexer, naming the character.
+func TestLexerUnicodeSpaces(t *testing.T) {
+	for _, sp := range []string{"\u00a0", "\u202f", "\u200b", "\ufeff", "\u2003", "\u3000", "\f"} {
+		q := "print" + sp + "x = 1" + sp + "|" + sp + "extend y = x"
+		res, err := Run(t.Context(), q, nil, Options{Now: testNow})
+		if err != nil {
+			t.Errorf("%q: %v", sp, err)
+			continue
+		}
+		if got := render(res); got != "x:long|y:long\n1|1" {
+			t.Errorf("%q: got %s", sp, got)
+		}
+	}
+	// Columns are counted in characters: the no-break space is one.
+	_, err := Parse("print\u00a0x = 1 |\u200b nope")
+	if kerr, ok := err.(*Error); !ok || kerr.Pos != (Pos{1, 16}) {
+		t.Errorf("got %v, want an error at 1:16", err)
+	}
+	for _, bad := range []string{"\u200c", "\v", "\u2028"} {
+		if _, err := Parse("print x = 1" + bad); err == nil || !strings.Contains(err.Error(), "unexpected character") {
+			t.Errorf("%q: got %v, want unexpected character", bad, err)
+		}
+	}
+}

@@ -10,6 +10,9 @@ import "strings"
 type parser struct {
 	toks []token
 	i    int
+	// udfs holds the user-defined functions in scope by name: a call f(...)
+	// of one of them parses as a call of that function.
+	udfs map[string]*funcDef
 }
 
 func (p *parser) peek() token        { return p.toks[p.i] }
@@ -148,21 +151,29 @@ func (p *parser) let() (*letStmt, error) {
 		return nil, err
 	}
 	st := &letStmt{pos: pos, name: name}
-	if p.isPunct("(") && (p.peekAt(1).text == ")" && p.peekAt(2).text == "{" || p.peekAt(1).kind == tIdent && p.peekAt(2).text == ":") {
-		return nil, errorf(p.peek().pos, "unsupported: user-defined function in let %s (let f = (args) { ... })", name)
-	}
-	if p.isWord("view") {
-		return nil, errorf(p.peek().pos, "unsupported: let %s = view", name)
-	}
-	if p.tabularAhead(p.i) {
+	switch {
+	case p.isWord("view") && p.peekAt(1).text == "(":
+		vpos := p.next().pos
+		st.fn, err = p.funcDef(name, vpos, true)
+	case p.funcAhead():
+		st.fn, err = p.funcDef(name, p.peek().pos, false)
+	case p.tabularAhead(p.i):
 		st.tab, err = p.tabular()
-	} else {
+	default:
 		st.expr, err = p.expr()
 	}
 	if err != nil {
 		return nil, err
 	}
+	if st.fn != nil {
+		p.declareFunc(st.fn)
+	} else {
+		delete(p.udfs, name)
+	}
 	if !p.acceptPunct(";") {
+		if p.isPunct("|") && st.expr != nil {
+			return nil, errorf(p.peek().pos, "expected ';' after let statement, found '|' (a let of a tabular expression must start with a table, a tabular function call or a tabular operator source)")
+		}
 		return nil, p.unexpected("';' after let statement")
 	}
 	return st, nil
@@ -181,16 +192,65 @@ func (p *parser) tabularAhead(i int) bool {
 		return p.tabularAhead(i + 1)
 	case t.kind != tIdent:
 		return false
-	case t.text == "datatable" || t.text == "materialize":
+	case t.text == "datatable" || t.text == "materialize" || t.text == "externaldata" || t.text == "external_data":
 		return at(1).text == "("
 	case t.text == "union":
 		return true
+	case t.text == "search":
+		return searchFollows(at(1))
 	case t.text == "print":
 		return at(1).text != "("
 	case t.text == "range":
 		return at(1).kind == tIdent && at(2).text == "from"
 	}
+	if at(1).kind == tPunct && at(1).text == "(" {
+		// f(args) | ...: a tabular function call; f(args) alone: tabular
+		// when f is a user-defined function with a tabular body, or table().
+		if fn := p.udfs[t.text]; t.text == "table" || fn != nil && (fn.tab != nil || fn.view) {
+			return true
+		}
+		end := p.matching(i + 1)
+		return end > 0 && p.toks[min(end+1, len(p.toks)-1)].text == "|"
+	}
 	return at(1).kind == tPunct && at(1).text == "|"
+}
+
+// searchFollows reports whether the token after the word search starts its
+// arguments, making the word the search operator rather than a name.
+func searchFollows(n token) bool {
+	switch n.kind {
+	case tEOF:
+		return false
+	case tPunct:
+		return n.text == "*" || n.text == "("
+	case tIdent:
+		return n.text == "in" || n.text == "kind" || !stringOps[n.text] && !listOps[n.text] && n.text != "and" && n.text != "or" && n.text != "between" && n.text != "matches"
+	}
+	return true
+}
+
+// matching returns the index of the token closing the bracket at i, or -1.
+func (p *parser) matching(i int) int {
+	depth := 0
+	for j := i; j < len(p.toks); j++ {
+		t := p.toks[j]
+		if t.kind != tPunct {
+			if t.kind == tEOF {
+				return -1
+			}
+			continue
+		}
+		switch t.text {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
 }
 
 // tabular parses Source | op | op ...
@@ -211,20 +271,31 @@ func (p *parser) tabular() (*pipeline, error) {
 	return pl, nil
 }
 
-// operand parses a table name or a parenthesized tabular expression: the
-// right side of join and the arguments of union, which take no pipes of their own.
+// operand parses a table name (possibly with * wildcards, or * alone), a
+// function call or a parenthesized tabular expression: the right side of join
+// and the arguments of union, which take no pipes of their own.
 func (p *parser) operand() (*pipeline, string, error) {
 	t := p.peek()
-	if p.isPunct("(") {
+	if p.isPunct("(") || t.kind == tIdent && p.peekAt(1).text == "(" && p.peekAt(1).kind == tPunct {
 		src, err := p.source()
 		if err != nil {
 			return nil, "", err
 		}
 		return &pipeline{pos: t.pos, source: src}, "", nil
 	}
-	name, pos, err := p.name()
-	if err != nil {
-		return nil, "", err
+	var name string
+	var pos Pos
+	if p.isPunct("*") {
+		p.next()
+		name, pos = "*", t.pos
+		if p.peek().kind == tIdent && p.peek().glued {
+			name += p.next().text
+		}
+	} else {
+		var err error
+		if name, pos, err = p.name(); err != nil {
+			return nil, "", err
+		}
 	}
 	// wildcard table names (union Device*): glue a following '*'.
 	for p.isPunct("*") && p.peek().glued {
@@ -280,10 +351,32 @@ func (p *parser) source() (source, error) {
 			p.next()
 			return p.source()
 		}
-	case "find", "search", "externaldata", "external_table", "evaluate", "view", "invoke", "cluster", "database", "workspace", "app", "adx", "arg":
+	case "externaldata", "external_data":
+		if p.peekAt(1).text == "(" {
+			p.next()
+			return p.externalData(t.pos)
+		}
+	case "search":
+		if searchFollows(p.peekAt(1)) {
+			p.next()
+			op, err := p.searchArgs(t.pos, true)
+			if err != nil {
+				return nil, err
+			}
+			return &searchSrc{pos: t.pos, op: op}, nil
+		}
+	case "find", "evaluate", "view", "invoke", "cluster", "database", "workspace", "app", "adx", "arg", "external_table", "materialized_view", "entity_group", "graph":
 		if t.text != "workspace" && t.text != "app" || p.peekAt(1).text == "(" {
 			return nil, errorf(t.pos, "unsupported tabular source '%s'", t.text)
 		}
+	}
+	if t.kind == tIdent && p.peekAt(1).kind == tPunct && p.peekAt(1).text == "(" {
+		p.next()
+		args, err := p.callArgs(t.text)
+		if err != nil {
+			return nil, err
+		}
+		return &callSrc{pos: t.pos, name: t.text, args: args}, nil
 	}
 	name, pos, err := p.name()
 	if err != nil {
@@ -371,12 +464,18 @@ func (p *parser) rangeSource(pos Pos) (source, error) {
 }
 
 // assignList parses "[Name =] expr, ..." as used by extend, project, print, summarize.
-func (p *parser) assignList() ([]assign, error) {
+func (p *parser) assignList() ([]assign, error) { return p.assignItems(false) }
+
+// assignItems parses an assignment list; with tuples, "(A, B) = expr" too.
+func (p *parser) assignItems(tuples bool) ([]assign, error) {
 	var items []assign
 	for {
 		a, err := p.assignment()
 		if err != nil {
 			return nil, err
+		}
+		if a.names != nil && !tuples {
+			return nil, errorf(a.x.exprPos(), "a tuple assignment (%s) = ... is allowed only in extend and summarize", strings.Join(a.names, ", "))
 		}
 		items = append(items, a)
 		if !p.acceptPunct(",") {
@@ -386,9 +485,9 @@ func (p *parser) assignList() ([]assign, error) {
 }
 
 func (p *parser) assignment() (assign, error) {
-	t := p.peek()
-	if t.kind == tPunct && t.text == "(" && p.peekAt(1).kind == tIdent && p.peekAt(2).text == "," {
-		return assign{}, errorf(t.pos, "unsupported: tuple assignment (a, b) = ...")
+	if names, ok := p.tupleNames(); ok {
+		x, err := p.expr()
+		return assign{names: names, x: x}, err
 	}
 	if name, ok := p.assignedName(); ok {
 		x, err := p.expr()
@@ -396,6 +495,36 @@ func (p *parser) assignment() (assign, error) {
 	}
 	x, err := p.expr()
 	return assign{x: x}, err
+}
+
+// tupleNames consumes "(A, B, ...) =" when present.
+func (p *parser) tupleNames() ([]string, bool) {
+	if !p.isPunct("(") {
+		return nil, false
+	}
+	end := p.matching(p.i)
+	if end < 0 || p.toks[min(end+1, len(p.toks)-1)].text != "=" || p.toks[min(end+1, len(p.toks)-1)].kind != tPunct {
+		return nil, false
+	}
+	save := p.i
+	p.next()
+	var names []string
+	for {
+		name, _, err := p.name()
+		if err != nil {
+			p.i = save
+			return nil, false
+		}
+		names = append(names, name)
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	if !p.acceptPunct(")") || !p.acceptPunct("=") {
+		p.i = save
+		return nil, false
+	}
+	return names, true
 }
 
 // assignedName consumes "Name =" when present.

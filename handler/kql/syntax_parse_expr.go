@@ -55,6 +55,16 @@ var listOps = map[string]bool{
 }
 
 func (p *parser) comparison() (expr, error) {
+	if t := p.peek(); t.kind == tPunct && t.text == "*" && p.peekAt(1).kind == tIdent && stringOps[p.peekAt(1).text] {
+		// * has "x": the string operator over every column (where, search).
+		p.next()
+		op := p.next().text
+		r, err := p.additive()
+		if err != nil {
+			return nil, err
+		}
+		return &call{pos: t.pos, name: fnSearchTerm, args: []expr{&literal{pos: t.pos, val: "", typ: "string"}, &literal{pos: t.pos, val: op, typ: "string"}, r}}, nil
+	}
 	l, err := p.additive()
 	if err != nil {
 		return nil, err
@@ -205,6 +215,10 @@ func (p *parser) postfix() (expr, error) {
 	for {
 		t := p.peek()
 		switch {
+		case t.kind == tPunct && t.text == "." && p.peekAt(1).text == "[" && p.peekAt(1).kind == tPunct && p.peekAt(2).kind != tString:
+			// Col.[0]: an index after a dot, as Kusto allows.
+			p.next()
+			continue
 		case t.kind == tPunct && t.text == ".":
 			p.next()
 			name, _, err := p.name()
@@ -311,6 +325,14 @@ func (p *parser) identOrCall() (expr, error) {
 			return nil, errorf(raw.pos, "%v", err)
 		}
 		return &literal{pos: t.pos, val: v, typ: typ}, nil
+	}
+	if p.isPunct("(") && p.udfs[t.text] != nil {
+		// A user-defined function: the call names it in its first argument.
+		args, err := p.callArgs(t.text)
+		if err != nil {
+			return nil, err
+		}
+		return &call{pos: t.pos, name: fnUserCall, args: append([]expr{&literal{pos: t.pos, val: t.text, typ: "string"}}, args...)}, nil
 	}
 	if p.isPunct("(") {
 		p.next()

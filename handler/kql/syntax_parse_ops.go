@@ -8,11 +8,10 @@ import "strings"
 // unsupportedOps are real KQL operators this engine does not run; naming them
 // gives a clearer error than "unknown operator".
 var unsupportedOps = map[string]bool{
-	"as": true, "evaluate": true, "make-series": true, "mv-apply": true, "render": true, "invoke": true,
-	"facet": true, "fork": true, "partition": true, "sample": true, "sample-distinct": true, "scan": true,
-	"search": true, "find": true, "reduce": true, "top-nested": true, "top-hitters": true, "parse-kv": true,
+	"facet": true, "fork": true, "sample-distinct": true, "scan": true,
+	"find": true, "reduce": true, "top-hitters": true, "parse-kv": true,
 	"project-smart": true, "consume": true, "execute-and-cache": true, "graph-match": true,
-	"make-graph": true, "assert-schema": true, "externaldata": true, "mvexpand": true,
+	"make-graph": true, "assert-schema": true, "externaldata": true, "lookup-table": true,
 }
 
 func (p *parser) operator() (operator, error) {
@@ -27,7 +26,7 @@ func (p *parser) operator() (operator, error) {
 		x, err := p.expr()
 		return &whereOp{pos: pos, pred: x}, err
 	case "extend":
-		items, err := p.assignList()
+		items, err := p.assignItems(true)
 		return &extendOp{pos: pos, items: items}, err
 	case "project":
 		items, err := p.assignList()
@@ -61,8 +60,31 @@ func (p *parser) operator() (operator, error) {
 		return &distinctOp{pos: pos, items: items}, err
 	case "count":
 		return &countOp{pos: pos}, nil
-	case "mv-expand":
+	case "mv-expand", "mvexpand":
 		return p.mvExpand(pos)
+	case "mv-apply":
+		return p.mvApply(pos)
+	case "render":
+		return p.render(pos)
+	case "invoke":
+		return p.invoke(pos)
+	case "make-series":
+		return p.makeSeries(pos)
+	case "top-nested":
+		return p.topNested(pos)
+	case "evaluate":
+		return p.evaluate(pos)
+	case "partition":
+		return p.partition(pos)
+	case "sample":
+		n, err := p.expr()
+		return &sampleOp{pos: pos, n: n}, err
+	case "as":
+		p.hints()
+		name, _, err := p.name()
+		return &asOp{pos: pos, name: name}, err
+	case "search":
+		return p.searchArgs(pos, false)
 	case "parse", "parse-where":
 		return p.parseOperator(pos, t.text == "parse-where")
 	case "getschema":
@@ -159,7 +181,7 @@ func (p *parser) summarize(pos Pos) (operator, error) {
 	op := &summarizeOp{pos: pos}
 	var err error
 	if !p.isWord("by") && !p.atEnd() {
-		if op.aggs, err = p.assignList(); err != nil {
+		if op.aggs, err = p.assignItems(true); err != nil {
 			return nil, err
 		}
 	}

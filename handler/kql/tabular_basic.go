@@ -1,13 +1,16 @@
 package kql
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // The row-by-row tabular operators: where, extend, project and its variants,
 // take, distinct and getschema; then sort and top. Operators never modify
 // their input rows; they share or copy them.
 
 func (x *exec) where(op *whereOp, in *Table) (*Table, error) {
-	pred, err := newScope(x, in.Columns).scalar(op.pred)
+	pred, err := newScope(x, in.Columns).withInput(in).scalar(op.pred)
 	if err != nil {
 		return nil, err
 	}
@@ -32,15 +35,33 @@ func (x *exec) where(op *whereOp, in *Table) (*Table, error) {
 func (x *exec) extend(op *extendOp, in *Table) (*Table, error) {
 	cols := append([]Column(nil), in.Columns...)
 	nm := &namer{}
-	targets := make([]int, len(op.items))
-	fns := make([]evalFn, len(op.items))
-	for i, it := range op.items {
-		c, err := newScope(x, cols).scalar(it.x)
+	targets := make([]int, 0, len(op.items))
+	fns := make([]evalFn, 0, len(op.items))
+	for _, it := range op.items {
+		c, err := newScope(x, cols).withInput(in).scalar(it.x)
 		if err != nil {
 			return nil, err
 		}
-		name := nm.name(it.x, it.name)
-		if it.name == "" && exprName(it.x) == name && colIndex(cols, name) >= 0 {
+		if it.names != nil {
+			parts, err := tupleParts(it, c)
+			if err != nil {
+				return nil, err
+			}
+			for k, name := range it.names {
+				j := colIndex(cols, name)
+				if j < 0 {
+					j = len(cols)
+					cols = append(cols, Column{Name: name, Type: "dynamic"})
+				} else {
+					cols[j].Type = "dynamic"
+				}
+				targets, fns = append(targets, j), append(fns, parts[k])
+			}
+			continue
+		}
+		conv := it.name == "" && conversionName(it.x) != ""
+		name := nm.name(it.x, givenName(it))
+		if it.name == "" && !conv && exprName(it.x) == name && colIndex(cols, name) >= 0 {
 			if _, isCol := it.x.(*ident); !isCol {
 				name = nm.name(&literal{}, "")
 			}
@@ -52,7 +73,7 @@ func (x *exec) extend(op *extendOp, in *Table) (*Table, error) {
 		} else {
 			cols[j].Type = c.typ
 		}
-		targets[i], fns[i] = j, c.fn
+		targets, fns = append(targets, j), append(fns, c.fn)
 	}
 	out := &Table{Columns: cols, Rows: make([][]any, len(in.Rows))}
 	slab := newSlab(len(in.Rows), len(cols))
@@ -67,8 +88,46 @@ func (x *exec) extend(op *extendOp, in *Table) (*Table, error) {
 	return out, nil
 }
 
+// multiResultFuncs have several named results, which extend (a, b, c) = f(...)
+// spreads over columns (https://learn.microsoft.com/kusto/query/series-decompose-anomalies-function
+// and the other series functions). A function here returns its results as
+// one dynamic array, in order; a row whose array has another length gets
+// nulls.
+var multiResultFuncs = map[string]bool{
+	"series_decompose_anomalies": true, "series_decompose": true, "series_decompose_forecast": true,
+	"series_fit_line": true, "series_fit_2lines": true, "series_stats": true, "series_periods_detect": true,
+	"series_periods_validate": true, "series_fit_poly": true,
+}
+
+// tupleParts compiles (a, b, ...) = f(...) into one function per name; the
+// first evaluates f for the row, the others read its results.
+func tupleParts(it assign, c compiled) ([]evalFn, error) {
+	call, ok := it.x.(*call)
+	if !ok || !multiResultFuncs[call.name] {
+		return nil, errorf(it.x.exprPos(), "extend: the tuple (%s) = ... needs a function with several named results, such as series_decompose_anomalies(); this expression has one value", strings.Join(it.names, ", "))
+	}
+	var results []any
+	parts := make([]evalFn, len(it.names))
+	n := len(it.names)
+	for k := range parts {
+		parts[k] = func(r []any) any {
+			if k == 0 {
+				results, _ = c.fn(r).([]any)
+				if len(results) != n {
+					results = nil
+				}
+			}
+			if results == nil {
+				return nil
+			}
+			return results[k]
+		}
+	}
+	return parts, nil
+}
+
 func (x *exec) project(op *projectOp, in *Table) (*Table, error) {
-	s := newScope(x, in.Columns)
+	s := newScope(x, in.Columns).withInput(in)
 	nm := &namer{}
 	var cols []Column
 	var fns []evalFn
@@ -77,7 +136,7 @@ func (x *exec) project(op *projectOp, in *Table) (*Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		name := nm.name(it.x, it.name)
+		name := nm.name(it.x, givenName(it))
 		if colIndex(cols, name) >= 0 {
 			return nil, errorf(it.x.exprPos(), "project: column '%s' appears twice", name)
 		}
@@ -85,6 +144,43 @@ func (x *exec) project(op *projectOp, in *Table) (*Table, error) {
 		fns = append(fns, c.fn)
 	}
 	return mapRows(in, cols, fns), nil
+}
+
+// conversionFuncs keep the name of the column they convert: Kusto names the
+// result of tostring(Col) (or todatetime(Col), tostring(Col.field)...) after
+// Col, as it names Col itself (project tostring(Identity) gives a column
+// Identity; extend tostring(Identity) replaces Identity).
+var conversionFuncs = map[string]bool{
+	"tostring": true, "toint": true, "tolong": true, "todouble": true, "toreal": true, "todecimal": true,
+	"tobool": true, "toboolean": true, "todatetime": true, "totimespan": true, "toguid": true, "todynamic": true,
+}
+
+// conversionName is the column name of a conversion of a named expression, or "".
+func conversionName(e expr) string {
+	c, ok := e.(*call)
+	if !ok || len(c.args) != 1 || !conversionFuncs[c.name] {
+		return ""
+	}
+	if n := conversionName(c.args[0]); n != "" {
+		return n
+	}
+	return exprName(c.args[0])
+}
+
+// givenName is the name an assignment gives, or the one its conversion keeps.
+func givenName(a assign) string {
+	if a.name != "" {
+		return a.name
+	}
+	return conversionName(a.x)
+}
+
+// columnNameOf is the name Kusto gives an unnamed expression ("" when none).
+func columnNameOf(e expr) string {
+	if n := conversionName(e); n != "" {
+		return n
+	}
+	return exprName(e)
 }
 
 func mapRows(in *Table, cols []Column, fns []evalFn) *Table {

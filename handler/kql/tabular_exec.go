@@ -12,44 +12,66 @@ import (
 // the tabular_*.go file that runs it.
 
 // exec is the state of one evaluation: the database, the clock and the lets.
+// A function call or a let evaluated later runs in a copy of it (child) with
+// the lets of its own scope.
 type exec struct {
-	ctx  context.Context
-	db   Database
-	opts Options
-	now  time.Time
-	lets map[string]*binding
+	ctx    context.Context
+	db     Database
+	opts   Options
+	now    time.Time
+	lets   map[string]*binding
+	depth  int
+	shared *execShared
+	// present, while a union compiles its filters for one of its tables,
+	// marks the union's columns that the table has (see buildSearchTerm).
+	present []bool
 }
 
-// binding is the value of a let: a table (evaluated on first use) or a scalar.
+// execShared is what every scope of one evaluation shares.
+type execShared struct {
+	external map[*externalSrc]*Table // externaldata tables, read once per evaluation
+}
+
+// binding is the value of a let: a table (evaluated on first use), a scalar,
+// or a user-defined function or view.
 type binding struct {
 	stmt   *letStmt
 	table  *Table
 	scalar *compiled
+	fn     *funcDef
+	env    map[string]*binding // the lets visible where it was declared
 	busy   bool
 }
 
+const maxCallDepth = 64
+
+// child returns an exec for a nested scope with the given lets.
+func (x *exec) child(lets map[string]*binding, pos Pos) (*exec, error) {
+	if x.depth >= maxCallDepth {
+		return nil, errorf(pos, "functions and lets nested more than %d deep", maxCallDepth)
+	}
+	c := *x
+	c.lets = lets
+	c.depth++
+	return &c, nil
+}
+
+func copyLets(m map[string]*binding) map[string]*binding {
+	out := make(map[string]*binding, len(m)+4)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 func (q *Query) run(ctx context.Context, db Database, opts Options) (*Table, error) {
-	x := &exec{ctx: ctx, db: db, opts: opts, now: opts.Now, lets: map[string]*binding{}}
+	x := &exec{ctx: ctx, db: db, opts: opts, now: opts.Now, lets: map[string]*binding{}, shared: &execShared{external: map[*externalSrc]*Table{}}}
 	if x.now.IsZero() {
 		x.now = time.Now()
 	}
 	x.now = x.now.UTC()
-	for _, st := range q.lets {
-		b := &binding{stmt: st}
-		if st.tab == nil {
-			if id, ok := st.expr.(*ident); ok && x.isTable(id.name) {
-				st = &letStmt{pos: st.pos, name: st.name, tab: &pipeline{pos: id.pos, source: &tableRef{pos: id.pos, name: id.name}}}
-				b.stmt = st
-			} else {
-				c, err := newScope(x, nil).compile(st.expr)
-				if err != nil {
-					return nil, err
-				}
-				v := c.fn(nil)
-				b.scalar = &compiled{fn: constFn(v), typ: c.typ, konst: true}
-			}
-		}
-		x.lets[st.name] = b
+	if err := x.bindLets(q.lets, true); err != nil {
+		return nil, err
 	}
 	t, err := x.pipeline(q.body)
 	if err != nil {
@@ -59,9 +81,49 @@ func (q *Query) run(ctx context.Context, db Database, opts Options) (*Table, err
 	return out, nil
 }
 
-// isTable reports whether name denotes a table (a tabular let or a database table).
+// bindLets adds let statements to x.lets in order. Scalars are compiled now
+// (and, when eager or constant, evaluated once); tables when first used.
+func (x *exec) bindLets(lets []*letStmt, eager bool) error {
+	for _, st := range lets {
+		b := &binding{stmt: st, env: copyLets(x.lets)}
+		switch {
+		case st.fn != nil:
+			b.fn = st.fn
+			x.bindNullary(b)
+		case st.tab == nil:
+			if id, ok := st.expr.(*ident); ok && x.isTable(id.name) {
+				st = &letStmt{pos: st.pos, name: st.name, tab: &pipeline{pos: id.pos, source: &tableRef{pos: id.pos, name: id.name}}}
+				b.stmt = st
+				break
+			}
+			c, err := newScope(x, nil).compile(st.expr)
+			if err != nil {
+				return err
+			}
+			switch {
+			case c.typ == "table":
+				b.table = c.fn(nil).(*Table)
+			case c.typ == "type" || c.typ == "star":
+				return errorf(st.expr.exprPos(), "let %s: not a value", st.name)
+			case eager || c.konst:
+				v := c.fn(nil)
+				b.scalar = &compiled{fn: constFn(v), typ: c.typ, konst: true}
+			default:
+				b.scalar = &c
+			}
+		}
+		x.lets[st.name] = b
+	}
+	return nil
+}
+
+// isTable reports whether name denotes a table (a tabular let, a function
+// without parameters that returns a table, or a database table).
 func (x *exec) isTable(name string) bool {
 	if b, ok := x.lets[name]; ok {
+		if b.fn != nil {
+			return b.fn.view || b.fn.tab != nil
+		}
 		return b.scalar == nil
 	}
 	_, ok := x.db[name]
@@ -71,6 +133,9 @@ func (x *exec) isTable(name string) bool {
 // table resolves a name to a table: lets first, then the database.
 func (x *exec) table(name string, pos Pos) (*Table, error) {
 	if b, ok := x.lets[name]; ok {
+		if b.fn != nil {
+			return x.callTabular(b, nil, pos)
+		}
 		if b.scalar != nil {
 			return nil, errorf(pos, "'%s' is a scalar, not a table", name)
 		}
@@ -79,7 +144,11 @@ func (x *exec) table(name string, pos Pos) (*Table, error) {
 				return nil, errorf(pos, "let '%s' refers to itself", name)
 			}
 			b.busy = true
-			t, err := x.pipeline(b.stmt.tab)
+			cx, err := x.child(b.env, pos)
+			if err != nil {
+				return nil, err
+			}
+			t, err := cx.pipeline(b.stmt.tab)
 			b.busy = false
 			if err != nil {
 				return nil, err
@@ -88,9 +157,14 @@ func (x *exec) table(name string, pos Pos) (*Table, error) {
 		}
 		return b.table, nil
 	}
+	return x.dbTable(name, pos)
+}
+
+// dbTable reads a table of the database, whatever lets are named like it.
+func (x *exec) dbTable(name string, pos Pos) (*Table, error) {
 	t, ok := x.db[name]
 	if !ok {
-		return nil, errorf(pos, "unknown table '%s'", name)
+		return nil, &Error{Pos: pos, Msg: "unknown table '" + name + "'", unknownTable: true}
 	}
 	for n, r := range t.Rows {
 		if len(r) != len(t.Columns) {
@@ -120,7 +194,10 @@ func (x *exec) timeWindow(t *Table) *Table {
 	return out
 }
 
-// matchTables lists the database tables matching a union wildcard like Device*.
+// matchTables lists the tables matching a union or search wildcard like
+// Device* (or *): database tables, and views (let V = view () {...}), as
+// Kusto includes views in wildcards. Ordinary lets are not included; see
+// wildcardTable for reading them.
 func (x *exec) matchTables(pattern string) []string {
 	var names []string
 	for name := range x.db {
@@ -129,7 +206,7 @@ func (x *exec) matchTables(pattern string) []string {
 		}
 	}
 	for name, b := range x.lets {
-		if b.scalar == nil && wildcardMatch(pattern, name) {
+		if b.fn != nil && b.fn.view && wildcardMatch(pattern, name) {
 			names = append(names, name)
 		}
 	}
@@ -137,22 +214,47 @@ func (x *exec) matchTables(pattern string) []string {
 	return names
 }
 
+// wildcardTable reads a table that a wildcard matched: a view, or else the
+// database table (not a let of the same name, which wildcards do not see).
+func (x *exec) wildcardTable(name string, pos Pos) (*Table, error) {
+	if b, ok := x.lets[name]; ok && b.fn != nil && b.fn.view {
+		return x.table(name, pos)
+	}
+	return x.dbTable(name, pos)
+}
+
 // pipeline evaluates Source | op | op ...
 func (x *exec) pipeline(pl *pipeline) (*Table, error) {
-	t, err := x.source(pl.source)
+	ops := pl.ops
+	var t *Table
+	var err error
+	switch src := pl.source.(type) {
+	case *unionSrc:
+		// A union reads the where filters and the columns the rest needs.
+		plan, n := planUnion(ops)
+		ops = ops[n:]
+		t, err = x.unionPlanned(src.op, nil, plan)
+	case *searchSrc:
+		plan, n := planUnion(ops)
+		ops = ops[n:]
+		t, err = x.searchPlanned(src.op, nil, plan)
+	default:
+		t, err = x.source(pl.source)
+	}
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < len(pl.ops); i++ {
+	for i := 0; i < len(ops); i++ {
 		if err := x.ctx.Err(); err != nil {
 			return nil, err
 		}
-		op := pl.ops[i]
-		// Consecutive extends run as one, saving a copy of every row.
+		op := ops[i]
+		// Consecutive extends run as one, saving a copy of every row, unless
+		// the later one reads its input table as a whole (pack_all, next).
 		if ext, ok := op.(*extendOp); ok {
-			for i+1 < len(pl.ops) {
-				next, ok := pl.ops[i+1].(*extendOp)
-				if !ok {
+			for i+1 < len(ops) {
+				next, ok := ops[i+1].(*extendOp)
+				if !ok || readsInput(next.items) {
 					break
 				}
 				ext = &extendOp{pos: ext.pos, items: append(append([]assign(nil), ext.items...), next.items...)}
@@ -181,6 +283,12 @@ func (x *exec) source(s source) (*Table, error) {
 		return x.print(s)
 	case *rangeSrc:
 		return x.rangeTable(s)
+	case *externalSrc:
+		return x.externalData(s)
+	case *searchSrc:
+		return x.search(s.op, nil)
+	case *callSrc:
+		return x.callSource(s)
 	}
 	return nil, errorf(s.srcPos(), "unsupported source")
 }
@@ -224,8 +332,45 @@ func (x *exec) operator(op operator, t *Table) (*Table, error) {
 			return t, nil
 		}
 		return x.extend(&extendOp{pos: op.pos, items: op.items}, t)
+	case *renderOp:
+		return t, nil
+	case *invokeOp:
+		return x.invoke(op, t)
+	case *mvApplyOp:
+		return x.mvApply(op, t)
+	case *makeSeriesOp:
+		return x.makeSeries(op, t)
+	case *topNestedOp:
+		return x.topNested(op, t)
+	case *evaluateOp:
+		return x.evaluate(op, t)
+	case *partitionOp:
+		return x.partition(op, t)
+	case *sampleOp:
+		return x.sample(op, t)
+	case *asOp:
+		x.lets[op.name] = &binding{table: t}
+		return t, nil
+	case *searchOp:
+		return x.search(op, t)
 	}
 	return nil, errorf(op.opPos(), "unsupported operator")
+}
+
+// inputFuncs read the operator's whole input table, not just the row.
+var inputFuncs = map[string]bool{"pack_all": true, "next": true}
+
+func readsInput(items []assign) bool {
+	found := false
+	for _, it := range items {
+		rewriteCalls(it.x, func(c *call) expr {
+			if inputFuncs[c.name] {
+				found = true
+			}
+			return nil
+		})
+	}
+	return found
 }
 
 func colIndex(cols []Column, name string) int {

@@ -18,7 +18,7 @@ func (x *exec) mvExpand(op *mvExpandOp, in *Table) (*Table, error) {
 		}
 		name := it.name
 		if name == "" {
-			name = exprName(it.x)
+			name = columnNameOf(it.x)
 		}
 		if name == "" {
 			return nil, errorf(it.x.exprPos(), "mv-expand of an expression needs a name: mv-expand Name = expr")

@@ -107,8 +107,10 @@ func columnPattern(kind, typ string) string {
 	switch {
 	case kind == "regex" && typ == "string":
 		return ".*"
-	case kind == "relaxed":
-		return ".*?"
+	case kind == "relaxed" && typ != "string":
+		// Relaxed: a value of the column's type, or else anything (the column is then null).
+		// https://learn.microsoft.com/kusto/query/parse-operator ("Relaxed mode").
+		return "(?:" + columnPattern("simple", typ) + "|.*?)"
 	case isIntType(typ):
 		return `-?\d+`
 	case typ == "real" || typ == "decimal":

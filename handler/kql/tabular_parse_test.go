@@ -28,5 +28,15 @@ func TestMvExpandAndParse(t *testing.T) {
 		{"parse relaxed nulls what does not convert", `datatable(Col:string)["a=x;"] | parse kind=relaxed Col with "a=" A:long ";"`, `
 			Col:string|A:long
 			a=x;|`},
+		// https://learn.microsoft.com/kusto/query/parse-operator, "Relaxed mode": totalSlices of the
+		// second row does not convert and is null; the columns after it still parse.
+		{"parse relaxed keeps parsing after a value that does not convert", `datatable(EventText:string)[
+			"Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=27, sliceNumber=23, lockTime=02/17/2016 08:40:01)",
+			"Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=invalid_number, sliceNumber=15, lockTime=02/17/2016 08:40:00)"]
+			| parse kind=relaxed EventText with * "resourceName=" resourceName ", totalSlices=" totalSlices:long * "sliceNumber=" sliceNumber:long * "lockTime=" lockTime ")" *
+			| project resourceName, totalSlices, sliceNumber, lockTime`, `
+			resourceName:string|totalSlices:long|sliceNumber:long|lockTime:string
+			PipelineScheduler|27|23|02/17/2016 08:40:01
+			PipelineScheduler||15|02/17/2016 08:40:00`},
 	})
 }

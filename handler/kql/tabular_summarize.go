@@ -31,7 +31,7 @@ func (x *exec) summarize(op *summarizeOp, in *Table) (*Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		name := nm.name(b.x, b.name)
+		name := nm.name(b.x, givenName(b))
 		byNames[name] = true
 		keys = append(keys, c)
 		cols = append(cols, Column{Name: name, Type: c.typ})
@@ -49,10 +49,22 @@ func (x *exec) summarize(op *summarizeOp, in *Table) (*Table, error) {
 			if err != nil {
 				return nil, err
 			}
+			if a.names != nil {
+				// (A, B) = arg_max(X, Y): the names of the aggregate's columns.
+				if len(a.names) != len(outCols) {
+					return nil, errorf(a.x.exprPos(), "summarize: %d names for the %d columns of %s()", len(a.names), len(outCols), c.name)
+				}
+				for i := range outCols {
+					outCols[i].Name = a.names[i]
+				}
+			}
 			aggCols = append(aggCols, ac)
 			cols = append(cols, outCols...)
 			inner = append(inner, outCols...)
 			continue
+		}
+		if a.names != nil {
+			return nil, errorf(a.x.exprPos(), "summarize: a tuple (%s) = ... needs one aggregation with several columns, such as arg_max()", strings.Join(a.names, ", "))
 		}
 		rewritten, hidden, err := s.hoistAggregates(a.x, nm, byNames, len(aggCols))
 		if err != nil {
@@ -62,7 +74,7 @@ func (x *exec) summarize(op *summarizeOp, in *Table) (*Table, error) {
 			aggCols = append(aggCols, h.ac)
 			inner = append(inner, h.col)
 		}
-		posts = append(posts, assign{name: nm.name(a.x, a.name), x: rewritten})
+		posts = append(posts, assign{name: nm.name(a.x, givenName(a)), x: rewritten})
 		postAt = append(postAt, len(cols))
 		cols = append(cols, Column{})
 	}
@@ -107,7 +119,7 @@ func (x *exec) summarize(op *summarizeOp, in *Table) (*Table, error) {
 	newGroup := func(keyVals []any) *group {
 		g := &group{keys: keyVals, states: make([]aggState, len(aggCols))}
 		for i, ac := range aggCols {
-			if ac.argSign != 0 {
+			if ac.argSign == 1 || ac.argSign == -1 {
 				g.states[i] = &argExtremeAgg{x: ac.args[0].fn, sign: ac.argSign}
 			} else {
 				g.states[i] = ac.def.new(ac.args)
@@ -259,6 +271,11 @@ func (s *scope) aggregate(a assign, nm *namer, byNames map[string]bool) (*aggCol
 	if strings.HasPrefix(c.name, "arg") {
 		return s.argExtreme(a, c, nm, byNames)
 	}
+	if def.columns != nil {
+		// The aggregate names its columns itself (percentile_x_95), or has
+		// several (percentiles, take_any(*)): see aggregate_stats.go.
+		return def.columns(s, a, c, nm, byNames)
+	}
 	args := make([]compiled, len(c.args))
 	for i, e := range c.args {
 		arg, err := s.scalar(e)
@@ -276,7 +293,7 @@ func (s *scope) aggregate(a assign, nm *namer, byNames map[string]bool) (*aggCol
 		name = def.name
 	}
 	if name == "" {
-		if n := exprName(c.args[0]); n != "" {
+		if n := columnNameOf(c.args[0]); n != "" {
 			name = def.prefix + n
 		} else {
 			name = nm.name(c, "")
@@ -300,7 +317,7 @@ func (s *scope) argExtreme(a assign, c *call, nm *namer, byNames map[string]bool
 	ac.args = []compiled{x}
 	first := a.name
 	if first == "" {
-		first = exprName(c.args[0])
+		first = columnNameOf(c.args[0])
 	}
 	if first == "" {
 		first = map[int]string{1: "max_", -1: "min_"}[ac.argSign] + nm.name(c.args[0], "")
@@ -322,7 +339,7 @@ func (s *scope) argExtreme(a assign, c *call, nm *namer, byNames map[string]bool
 		if err != nil {
 			return nil, nil, err
 		}
-		name := nm.name(e, "")
+		name := nm.name(e, columnNameOf(e))
 		cols = append(cols, Column{Name: name, Type: v.typ})
 		ac.outputs = append(ac.outputs, v.fn)
 	}

@@ -5,22 +5,39 @@ import "sort"
 // union concatenates tables. kind=outer (the default) keeps every column,
 // matching them by name; a name used with different types becomes one column
 // per type, named Name_type, as in Kusto. kind=inner keeps the common columns.
-// withsource=Col adds a first column naming each row's table.
+// withsource=Col adds a first column naming each row's table. isfuzzy=true
+// leaves out the legs that name a table or function that does not exist.
+//
+// A union over many tables (union *, search) can be very wide: the pipeline
+// hands it the where filters that follow it, evaluated before a row is built,
+// and the columns that the rest of the pipeline reads (see unionPlan).
+
+// unionPlan is what the operators after a union let it skip.
+type unionPlan struct {
+	filters []expr          // predicates that every output row must satisfy
+	keep    map[string]bool // the columns to output (besides withsource); nil: all
+}
 
 func (x *exec) union(op *unionOp, input *Table) (*Table, error) {
+	return x.unionPlanned(op, input, unionPlan{})
+}
+
+// unionLegs evaluates the tables of a union and names them for withsource.
+func (x *exec) unionLegs(op *unionOp, input *Table) ([]*Table, []string, error) {
 	var tables []*Table
 	var names []string
 	if input != nil {
 		tables = append(tables, input)
 		names = append(names, "union_arg0")
 	}
+	var firstErr error
 	for i, pl := range op.tables {
 		name := op.names[i]
 		if name != "" && containsStar(name) {
 			for _, n := range x.matchTables(name) {
-				t, err := x.table(n, pl.pos)
+				t, err := x.wildcardTable(n, pl.pos)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				tables = append(tables, t)
 				names = append(names, n)
@@ -32,7 +49,13 @@ func (x *exec) union(op *unionOp, input *Table) (*Table, error) {
 		}
 		t, err := x.pipeline(pl)
 		if err != nil {
-			return nil, err
+			if kerr, ok := err.(*Error); ok && kerr.unknownTable && op.isFuzzy {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			return nil, nil, err
 		}
 		if name == "" {
 			name = "union_arg" + itoa(len(tables))
@@ -40,7 +63,22 @@ func (x *exec) union(op *unionOp, input *Table) (*Table, error) {
 		tables = append(tables, t)
 		names = append(names, name)
 	}
+	if len(tables) == 0 && firstErr != nil {
+		return nil, nil, firstErr
+	}
+	return tables, names, nil
+}
 
+func (x *exec) unionPlanned(op *unionOp, input *Table, plan unionPlan) (*Table, error) {
+	tables, names, err := x.unionLegs(op, input)
+	if err != nil {
+		return nil, err
+	}
+	return x.concat(tables, names, op.withSource, op.kind == "inner", plan)
+}
+
+// concat is the union of tables: the column layout, then the rows.
+func (x *exec) concat(tables []*Table, names []string, withSource string, inner bool, plan unionPlan) (*Table, error) {
 	// Collect the types each column name appears with, in order of appearance.
 	var order []string
 	typesOf := map[string][]string{}
@@ -57,12 +95,14 @@ func (x *exec) union(op *unionOp, input *Table) (*Table, error) {
 		}
 	}
 	var cols []Column
-	slot := map[[2]string]int{} // (name, type) -> output column
-	if op.withSource != "" {
-		cols = append(cols, Column{Name: op.withSource, Type: "string"})
+	var origName []string       // each column's name before _type suffixes
+	slot := map[[2]string]int{} // (name, type) -> column of the full layout
+	if withSource != "" {
+		cols = append(cols, Column{Name: withSource, Type: "string"})
+		origName = append(origName, withSource)
 	}
 	for _, name := range order {
-		if op.kind == "inner" && count[name] < len(tables) {
+		if inner && count[name] < len(tables) {
 			continue
 		}
 		types := typesOf[name]
@@ -73,10 +113,66 @@ func (x *exec) union(op *unionOp, input *Table) (*Table, error) {
 			}
 			slot[[2]string{name, typ}] = len(cols)
 			cols = append(cols, Column{Name: colName, Type: typ})
+			origName = append(origName, name)
 		}
 	}
-	out := &Table{Columns: cols}
+	// The filters read the full layout, compiled for each table so that a
+	// search term over every column looks only at the table's own columns.
+	compilePreds := func(t *Table) ([]evalFn, error) {
+		if len(plan.filters) == 0 {
+			return nil, nil
+		}
+		present := make([]bool, len(cols))
+		if withSource != "" {
+			present[0] = true
+		}
+		for _, c := range t.Columns {
+			if j, ok := slot[[2]string{c.Name, c.Type}]; ok {
+				present[j] = true
+			}
+		}
+		saved := x.present
+		x.present = present
+		defer func() { x.present = saved }()
+		s := newScope(x, cols)
+		var preds []evalFn
+		for _, f := range plan.filters {
+			c, err := s.scalar(f)
+			if err != nil {
+				return nil, err
+			}
+			if !boolish(c.typ) {
+				return nil, errorf(f.exprPos(), "where needs a bool expression, got %s", c.typ)
+			}
+			preds = append(preds, c.fn)
+		}
+		return preds, nil
+	}
+	var outIdx []int // full-layout column of each output column, when pruning
+	prune := plan.keep != nil
+	outCols := cols
+	if prune {
+		outCols = nil
+		for i, c := range cols {
+			if i == 0 && withSource != "" || plan.keep[c.Name] || plan.keep[origName[i]] {
+				outIdx = append(outIdx, i)
+				outCols = append(outCols, c)
+			}
+		}
+	}
+	out := &Table{Columns: outCols}
+	total := 0
+	for _, t := range tables {
+		total += len(t.Rows)
+	}
+	if len(plan.filters) == 0 {
+		out.Rows = make([][]any, 0, total)
+	}
 	for ti, t := range tables {
+		preds, err := compilePreds(t)
+		if err != nil {
+			return nil, err
+		}
 		idx := make([]int, len(t.Columns))
 		for i, c := range t.Columns {
 			j, ok := slot[[2]string{c.Name, c.Type}]
@@ -85,14 +181,58 @@ func (x *exec) union(op *unionOp, input *Table) (*Table, error) {
 			}
 			idx[i] = j
 		}
-		for _, r := range t.Rows {
-			row := make([]any, len(cols))
-			if op.withSource != "" {
-				row[0] = names[ti]
+		var scratch []any
+		if preds != nil || prune {
+			scratch = make([]any, len(cols))
+			if withSource != "" {
+				scratch[0] = names[ti]
+			}
+		}
+		var sl *slab
+		if preds == nil {
+			sl = newSlab(len(t.Rows), len(outCols))
+		}
+	rows:
+		for n, r := range t.Rows {
+			if n&4095 == 0 {
+				if err := x.ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			if scratch == nil {
+				row := sl.row()
+				if withSource != "" {
+					row[0] = names[ti]
+				}
+				for i, j := range idx {
+					if j >= 0 {
+						row[j] = r[i]
+					}
+				}
+				out.Rows = append(out.Rows, row)
+				continue
 			}
 			for i, j := range idx {
 				if j >= 0 {
-					row[j] = r[i]
+					scratch[j] = r[i]
+				}
+			}
+			for _, p := range preds {
+				if !truthy(p(scratch)) {
+					continue rows
+				}
+			}
+			var row []any
+			if sl != nil {
+				row = sl.row()
+			} else {
+				row = make([]any, len(outCols))
+			}
+			if !prune {
+				copy(row, scratch)
+			} else {
+				for k, j := range outIdx {
+					row[k] = scratch[j]
 				}
 			}
 			out.Rows = append(out.Rows, row)

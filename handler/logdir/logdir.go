@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -102,14 +103,19 @@ func (s *Source) Tables() (kql.Database, error) {
 	return s.db, s.err
 }
 
+// ExternalData is the folder externaldata reads its URLs from: externaldata beside the tables.
+func (s *Source) ExternalData() string { return filepath.Join(s.dir, "externaldata") }
+
 // Query runs query with the rows outside timespan hidden, as Log Analytics does, and now() at
-// timespan's end.
+// timespan's end. externaldata reads each URL from the folder externaldata beside the tables
+// (see kql.ExternalDataFile for the file name a URL takes).
 func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) (*hunt.Result, error) {
 	db, err := s.Tables()
 	if err != nil {
 		return nil, err
 	}
-	t, err := kql.Run(ctx, query, db, kql.Options{Now: timespan.End, From: timespan.Start, To: timespan.End})
+	t, err := kql.Run(ctx, query, db, kql.Options{Now: timespan.End, From: timespan.Start, To: timespan.End,
+		ExternalDataDir: s.ExternalData()})
 	if err != nil {
 		return nil, err
 	}

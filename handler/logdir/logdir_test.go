@@ -152,3 +152,29 @@ func TestQueryErrorsArePlaceable(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// externaldata reads a URL's rows from the folder externaldata beside the tables, by the file
+// name the URL takes (kql.ExternalDataFile); without the file the error says which file to add.
+func TestExternalDataBesideTheLogs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "AzureActivity.json"), []byte(`[{"TimeGenerated":"2026-11-20T10:00:00Z","CallerIpAddress":"203.0.113.9"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const url = "https://127.0.0.1/lists/bad-ips.csv"
+	src := logdir.New(dir, "")
+	q := `externaldata(Ip:string)["` + url + `"] with (format="csv") | join kind=inner (AzureActivity) on $left.Ip == $right.CallerIpAddress | count`
+	w := hunt.Window{Start: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	if _, err := src.Query(context.Background(), q, w); err == nil || !strings.Contains(err.Error(), kql.ExternalDataFile(url)) {
+		t.Fatalf("without the file: err %v, want one naming %s", err, kql.ExternalDataFile(url))
+	}
+	if err := os.MkdirAll(src.ExternalData(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src.ExternalData(), kql.ExternalDataFile(url)), []byte("203.0.113.9\n198.51.100.1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := src.Query(context.Background(), q, w)
+	if err != nil || len(res.Rows) != 1 || fmt.Sprint(res.Rows[0][0]) != "1" {
+		t.Fatalf("err %v rows %v, want a count of 1", err, res)
+	}
+}
