@@ -185,9 +185,18 @@ func wire(w wiring) (*app, error) {
 	return &app{log: log, pack: pack, runner: &hunt.Runner{
 		Log: log, Source: src, Store: store, Notifier: notifier, Now: now, Lease: w.tune.lease,
 		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, Settle: cfg.Settle, TTL: cfg.TTL,
-		Concurrency: cfg.Concurrency, DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
+		Frequency: everyTickIfZero(cfg.Frequency), Concurrency: cfg.Concurrency, DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
 		Redact: logging.Redactor(cfg.Secrets()),
 	}}, nil
+}
+
+// everyTickIfZero maps HUNT_FREQUENCY to hunt.Runner.Frequency, where 0 is the default and a
+// negative value every tick.
+func everyTickIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // loadPack loads the hunts refs name (the bundled pack when none), logging what loading tolerated

@@ -90,6 +90,7 @@ func newWorld(t *testing.T) *world {
 		"AZURE_CLIENT_ID=33333333-0000-0000-0000-000000000001",
 		"LOG_LEVEL=debug",
 		"HUNTS=runcommand-mde", // the local Log Analytics answers every query with one table: one hunt reads it
+		"HUNT_FREQUENCY=0",     // every invocation runs the hunt, as these tests expect of each tick
 	}
 	for k, v := range w.id.Env() {
 		w.env = append(w.env, k+"="+v)

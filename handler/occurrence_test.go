@@ -64,7 +64,7 @@ func TestInterruptedRunDoesNotPostTwice(t *testing.T) {
 	sl := fakeslack.New(t)
 	state := filepath.Join(t.TempDir(), "state.json")
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"SLACK_BOT_TOKEN=" + sl.Token(), "SLACK_CHANNEL=" + fakeslack.DefaultChannel, "SLACK_API_URL=" + sl.URL()}
+		"SLACK_BOT_TOKEN=" + sl.Token(), "SLACK_CHANNEL=" + fakeslack.DefaultChannel, "SLACK_API_URL=" + sl.URL(), "HUNTS=runcommand-mde"}
 	args := []string{"run", "--logs", "../testdata/logs", "--schemas", "../testdata/schemas", "--state", state}
 	run := func() (*exec.Cmd, *loopback.Buffer) {
 		cmd := exec.Command(binary(t), args...)

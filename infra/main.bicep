@@ -43,6 +43,9 @@ param huntSchedule string = '0 */5 * * * *'
 @description('Window each run queries (Go duration).')
 param huntLookback string = '24h'
 
+@description('How often a hunting query without a frequency of its own runs (Go duration); 0 = at every tick.')
+param huntFrequency string = '1h'
+
 @description('Longest window after downtime (Go duration).')
 param huntMaxCatchup string = '168h'
 
@@ -446,6 +449,7 @@ var appSettings = {
   HUNT_SCHEDULE: huntSchedule
   HUNT_CONCURRENCY: huntConcurrency
   HUNT_LOOKBACK: huntLookback
+  HUNT_FREQUENCY: huntFrequency
   HUNT_MAX_CATCHUP: huntMaxCatchup
   HUNT_SETTLE: huntSettle
   DEDUP_TABLE_CONNECTION: '' // shared keys are off; the table is reached with the identity

@@ -134,7 +134,7 @@ func (w *world) env(table string) []string {
 		"SLACK_API_URL=" + w.slack.URL(),
 		"AZURE_CLIENT_ID=33333333-0000-0000-0000-000000000001",
 		"LOG_LEVEL=warn",
-		"HUNTS=runcommand-mde",
+		"HUNTS=runcommand-mde", "HUNT_FREQUENCY=0",
 	}
 	for k, v := range w.id.Env() {
 		env = append(env, k+"="+v)

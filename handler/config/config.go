@@ -34,7 +34,8 @@ var Settings = []Setting{
 	{Name: "HUNTS", Help: "the hunt pack: comma-separated bundled hunt names, Sentinel YAML files (hunting queries, scheduled and NRT rules) and folders (every *.yaml below); absent: HUNT_FILE, else the bundled pack"},
 	{Name: "HUNT_FILE", Help: "one Sentinel YAML file or bundled hunt name, a pack of one (kept for compatibility; prefer HUNTS)"},
 	{Name: "HUNT_SCHEDULE", Default: "0 */5 * * * *", Help: "NCRONTAB schedule of the timer, six fields: seconds minutes hours day-of-month month day-of-week", Host: true},
-	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run queries (Go duration)"},
+	{Name: "HUNT_LOOKBACK", Default: "24h", Help: "window each run of a hunting query (or a rule without queryPeriod) queries (Go duration)"},
+	{Name: "HUNT_FREQUENCY", Default: "1h", Help: "how often a hunting query without a frequency of its own runs; 0 = at every tick (Go duration)"},
 	{Name: "HUNT_MAX_CATCHUP", Default: "168h", Help: "longest window after downtime (Go duration)"},
 	{Name: "HUNT_CONCURRENCY", Default: "3", Help: "hunts of one tick that run at once (1-5: Log Analytics allows 5 concurrent queries per user)"},
 	{Name: "HUNT_SETTLE", Default: "30m", Help: "the window ends this long before now, so late-arriving rows (AzureActivity, Defender) are in before a run is reported; 0 = none (Go duration)"},
@@ -71,6 +72,7 @@ type Config struct {
 	Concurrency   int
 	Schedule      string // the timer's NCRONTAB; the host reads it, huntwatch only checks it
 	Lookback      time.Duration
+	Frequency     time.Duration // 0: at every tick
 	MaxCatchup    time.Duration
 	Settle        time.Duration
 	TableConn     string
@@ -133,6 +135,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Concurrency:   r.count("HUNT_CONCURRENCY", 1, 5),
 		Schedule:      r.schedule("HUNT_SCHEDULE"),
 		Lookback:      r.duration("HUNT_LOOKBACK", false),
+		Frequency:     r.duration("HUNT_FREQUENCY", true),
 		MaxCatchup:    r.duration("HUNT_MAX_CATCHUP", false),
 		Settle:        r.duration("HUNT_SETTLE", true),
 		TableConn:     r.str("DEDUP_TABLE_CONNECTION"),

@@ -35,7 +35,8 @@ type Runner struct {
 
 	Lookback   time.Duration // each run queries at least this far back, unless the hunt says (Hunt.Period)
 	MaxCatchup time.Duration // and never further back than this (or the hunt's Period)
-	// Frequency is the cadence of a hunt that names none (Hunt.Frequency); default DefaultFrequency.
+	// Frequency is the cadence of a hunt that names none (Hunt.Frequency); 0 means
+	// DefaultFrequency, and a negative value every tick.
 	Frequency time.Duration
 	// Concurrency is how many hunts of a tick run at once; default DefaultConcurrency.
 	Concurrency int

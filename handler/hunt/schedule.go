@@ -222,6 +222,8 @@ func (r *Runner) frequency(h *Hunt) time.Duration {
 		return 0
 	case h.Frequency > 0:
 		return h.Frequency
+	case r.Frequency < 0:
+		return 0
 	}
 	return cmp.Or(r.Frequency, DefaultFrequency)
 }
