@@ -305,15 +305,16 @@ func buildColumnIfExists(s *scope, c *call, args []compiled) (compiled, error) {
 	return args[1], nil
 }
 
-// ingestion_time() is when the record was ingested. Exported logs do not
-// carry it unless the export added it as a column, _IngestionTime (or
-// $IngestionTime); without one the query fails rather than guess
-// (https://learn.microsoft.com/kusto/query/ingestion-time-function).
+// ingestion_time() is when the record was ingested. Exported logs carry it
+// only when the export added it as a column, _IngestionTime (or
+// $IngestionTime); without one the function gives null, as Kusto does for a
+// table without an IngestionTime policy ("otherwise, this function produces
+// null values": https://learn.microsoft.com/kusto/query/ingestion-time-function).
 func buildIngestionTime(s *scope, c *call, args []compiled) (compiled, error) {
 	for _, name := range []string{"_IngestionTime", "$IngestionTime"} {
 		if i, ok := s.index[name]; ok {
 			return compiled{typ: "datetime", fn: func(r []any) any { return convertTo("datetime", r[i]) }}, nil
 		}
 	}
-	return compiled{}, errorf(c.pos, "ingestion_time(): the logs have no ingestion times; export them as a column named _IngestionTime")
+	return compiled{typ: "datetime", fn: func([]any) any { return nil }}, nil
 }

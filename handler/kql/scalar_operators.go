@@ -33,6 +33,9 @@ func (s *scope) binary(e *binary) (compiled, error) {
 		op := e.op
 		c = compiled{typ: typ, fn: func(row []any) any { return arith(op, l.fn(row), r.fn(row)) }}
 	case "==", "!=", "<", "<=", ">", ">=":
+		if e.op == "==" || e.op == "!=" {
+			l, r = equalityOperands(l, r)
+		}
 		if !comparableTypes(l.typ, r.typ) {
 			return c, errorf(e.pos, "cannot compare %s with %s using '%s'", l.typ, r.typ, e.op)
 		}
@@ -98,6 +101,36 @@ func typeFamily(t string) string {
 		return "string"
 	}
 	return t
+}
+
+// equalityOperands lets == and != compare a string with a bool, number,
+// datetime or timespan, as Kusto.Language does (its == and != take any two
+// scalars; <, >, <= and >= do not, and stay rejected): the string is
+// converted to the other operand's type, as to<type>() would convert it
+// (tobool("True"), todouble("4242"), totimespan("1.00:00:00")), and a string
+// that does not convert gives null, so == is false and != true. The
+// conversion is the engine's reading: the documentation does not say what
+// Kusto does at run time with operands of different types.
+func equalityOperands(l, r compiled) (compiled, compiled) {
+	target := func(t string) string {
+		switch typeFamily(t) {
+		case "bool", "datetime", "timespan":
+			return t
+		case "number":
+			return "real"
+		}
+		return ""
+	}
+	conv := func(s compiled, typ string) compiled {
+		return compiled{typ: typ, fn: func(row []any) any { return convertTo(typ, s.fn(row)) }}
+	}
+	switch {
+	case typeFamily(l.typ) == "string" && target(r.typ) != "":
+		return fold(conv(l, target(r.typ)), l), r
+	case typeFamily(r.typ) == "string" && target(l.typ) != "":
+		return l, fold(conv(r, target(l.typ)), r)
+	}
+	return l, r
 }
 
 func comparableTypes(l, r string) bool {

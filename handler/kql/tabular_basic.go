@@ -47,13 +47,18 @@ func (x *exec) extend(op *extendOp, in *Table) (*Table, error) {
 			if err != nil {
 				return nil, err
 			}
+			types := multiResultTypes[it.x.(*call).name]
 			for k, name := range it.names {
+				typ := "dynamic"
+				if k < len(types) {
+					typ = types[k]
+				}
 				j := colIndex(cols, name)
 				if j < 0 {
 					j = len(cols)
-					cols = append(cols, Column{Name: name, Type: "dynamic"})
+					cols = append(cols, Column{Name: name, Type: typ})
 				} else {
-					cols[j].Type = "dynamic"
+					cols[j].Type = typ
 				}
 				targets, fns = append(targets, j), append(fns, parts[k])
 			}
@@ -97,6 +102,12 @@ var multiResultFuncs = map[string]bool{
 	"series_decompose_anomalies": true, "series_decompose": true, "series_decompose_forecast": true,
 	"series_fit_line": true, "series_fit_2lines": true, "series_stats": true, "series_periods_detect": true,
 	"series_periods_validate": true, "series_fit_poly": true,
+}
+
+// multiResultTypes are the column types of the results, where they are not
+// all dynamic.
+var multiResultTypes = map[string][]string{
+	"series_fit_line": {"real", "real", "real", "real", "real", "dynamic"},
 }
 
 // tupleParts compiles (a, b, ...) = f(...) into one function per name; the

@@ -200,7 +200,7 @@ func (x *exec) makeSeries(op *makeSeriesOp, in *Table) (*Table, error) {
 			return nil, err
 		}
 		keys = append(keys, c)
-		cols = append(cols, Column{Name: nm.name(b.x, b.name), Type: c.typ})
+		cols = append(cols, Column{Name: nm.name(b.x, givenName(b)), Type: c.typ})
 	}
 	type seriesAgg struct {
 		def  *aggDef

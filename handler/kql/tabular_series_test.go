@@ -61,6 +61,14 @@ func TestMakeSeries(t *testing.T) {
 			web1|[1,0,1]|["2024-01-01T00:00:00.0000000Z","2024-01-01T01:00:00.0000000Z","2024-01-01T02:00:00.0000000Z"]
 			web2|[1]|["2024-01-01T01:00:00.0000000Z"]
 			db1|[1]|["2024-01-01T03:00:00.0000000Z"]`},
+		// A conversion keeps the name of its column, as in summarize
+		// (Kusto.Language names make-series ... by tostring(Level) Level).
+		{"by a conversion", `Events | make-series n = count() on TimeGenerated from datetime(2024-01-01) to datetime(2024-01-01 04:00) step 4h by tostring(Level) | project Level, n`, `
+			Level:string|n:dynamic
+			2|[1]
+			4|[1]
+			3|[1]
+			|[1]`},
 		{"several aggregates, a default", `Events | make-series c = count(), m = max(Level) default = -1 on TimeGenerated from datetime(2024-01-01) to datetime(2024-01-01 04:00) step 2h`, `
 			c:dynamic|m:dynamic|TimeGenerated:dynamic
 			[2,2]|[4,3]|["2024-01-01T00:00:00.0000000Z","2024-01-01T02:00:00.0000000Z"]`},
