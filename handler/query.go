@@ -55,7 +55,7 @@ func setupQuery(fs *flag.FlagSet, e env) func(context.Context, []string) error {
 			return err
 		}
 		w := hunt.Window{Start: time.Unix(0, 0).UTC(), End: now}
-		opts := kql.Options{Now: now}
+		opts := kql.Options{Now: now, ExternalDataDir: src.ExternalData(), ExternalData: src.ExternalFiles}
 		if *lookback > 0 {
 			// What a first run asks of its source (see hunt.Runner).
 			w = hunt.NextWindow(now.Add(-cfg.Settle), time.Time{}, *lookback, *lookback)

@@ -25,6 +25,9 @@ import (
 // Source runs queries over the tables of one folder, loaded once on first use.
 type Source struct {
 	dir, schemaDir string
+	// ExternalFiles maps externaldata URLs to local files; a URL not in it is read from the
+	// folder ExternalData names.
+	ExternalFiles map[string]string
 
 	once sync.Once
 	db   kql.Database
@@ -115,7 +118,7 @@ func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) 
 		return nil, err
 	}
 	t, err := kql.Run(ctx, query, db, kql.Options{Now: timespan.End, From: timespan.Start, To: timespan.End,
-		ExternalDataDir: s.ExternalData()})
+		ExternalDataDir: s.ExternalData(), ExternalData: s.ExternalFiles})
 	if err != nil {
 		return nil, err
 	}
