@@ -40,7 +40,7 @@ function editedCopy(t, from, to, original = CORRECTED) {
 test('the corrected hunt passes and returns the columns the pipeline reads', () => {
   const r = run(path.relative(ROOT, CORRECTED));
   assert.equal(r.status, 0, r.out);
-  assert.match(r.out, /^ok {3}handler\/hunt\/bundled\/runcommand-mde\.yaml \(24 result columns\)$/m);
+  assert.match(r.out, /^ok {3}handler\/hunt\/bundled\/runcommand-mde\.yaml \(25 result columns\)$/m);
 
   const { problems, columns } = checkHuntFile(CORRECTED, globals);
   assert.deepEqual(problems, []);
