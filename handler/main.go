@@ -185,7 +185,7 @@ func wire(w wiring) (*app, error) {
 	return &app{log: log, pack: pack, runner: &hunt.Runner{
 		Log: log, Source: src, Store: store, Notifier: notifier, Now: now, Lease: w.tune.lease,
 		Lookback: cfg.Lookback, MaxCatchup: cfg.MaxCatchup, Settle: cfg.Settle, TTL: cfg.TTL,
-		Frequency: everyTickIfZero(cfg.Frequency), Concurrency: cfg.Concurrency, DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
+		Frequency: everyTickIfZero(cfg.Frequency), Concurrency: cfg.Concurrency, MaxRows: cfg.MaxRows, DigestThreshold: cfg.Digest, AlertAfter: cfg.AlertAfter, Heartbeat: cfg.Heartbeat, HeartbeatHour: cfg.HeartbeatHour,
 		Redact: logging.Redactor(cfg.Secrets()),
 	}}, nil
 }

@@ -61,6 +61,9 @@ param huntFile string = ''
 @description('Hunts of one tick that run at once (1-5; Log Analytics allows 5 concurrent queries per user).')
 param huntConcurrency string = '3'
 
+@description('Rows of one query answer a run processes (1-500000); a larger answer is processed up to this and an alert says how many rows were not.')
+param huntMaxRows string = '100000'
+
 @minLength(3)
 @maxLength(63)
 @description('Name of the dedup table created in the storage account.')
@@ -451,6 +454,7 @@ var appSettings = {
   HUNT_LOOKBACK: huntLookback
   HUNT_FREQUENCY: huntFrequency
   HUNT_MAX_CATCHUP: huntMaxCatchup
+  HUNT_MAX_ROWS: huntMaxRows
   HUNT_SETTLE: huntSettle
   DEDUP_TABLE_CONNECTION: '' // shared keys are off; the table is reached with the identity
   DEDUP_TABLE_ENDPOINT: endsWith(tableEndpoint, '/') ? substring(tableEndpoint, 0, length(tableEndpoint) - 1) : tableEndpoint

@@ -38,6 +38,7 @@ var Settings = []Setting{
 	{Name: "HUNT_FREQUENCY", Default: "1h", Help: "how often a hunting query without a frequency of its own runs; 0 = at every tick (Go duration)"},
 	{Name: "HUNT_MAX_CATCHUP", Default: "168h", Help: "longest window after downtime (Go duration)"},
 	{Name: "HUNT_CONCURRENCY", Default: "3", Help: "hunts of one tick that run at once (1-5: Log Analytics allows 5 concurrent queries per user)"},
+	{Name: "HUNT_MAX_ROWS", Default: "100000", Help: "rows of one query's answer a run processes (1-500000); a larger answer is processed up to this and an alert says how many rows were not"},
 	{Name: "HUNT_SETTLE", Default: "30m", Help: "the window ends this long before now, so late-arriving rows (AzureActivity, Defender) are in before a run is reported; 0 = none (Go duration)"},
 	{Name: "DEDUP_TABLE_CONNECTION", Help: "Table Storage connection string (shared key, e.g. Azurite)", Secret: true},
 	{Name: "DEDUP_TABLE_ENDPOINT", Help: "Table Storage endpoint https://ACCOUNT.table.core.windows.net (managed identity)"},
@@ -70,6 +71,7 @@ type Config struct {
 	Hunts         []string // the pack's references (HUNTS, else HUNT_FILE); empty: the bundled pack
 	HuntFile      string
 	Concurrency   int
+	MaxRows       int    // rows of one answer a run processes (hunt.Runner.MaxRows)
 	Schedule      string // the timer's NCRONTAB; the host reads it, huntwatch only checks it
 	Lookback      time.Duration
 	Frequency     time.Duration // 0: at every tick
@@ -133,6 +135,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WorkspaceARM:  r.str("LOG_ANALYTICS_WORKSPACE_RESOURCE_ID"),
 		HuntFile:      r.str("HUNT_FILE"),
 		Concurrency:   r.count("HUNT_CONCURRENCY", 1, 5),
+		MaxRows:       r.count("HUNT_MAX_ROWS", 1, 500_000),
 		Schedule:      r.schedule("HUNT_SCHEDULE"),
 		Lookback:      r.duration("HUNT_LOOKBACK", false),
 		Frequency:     r.duration("HUNT_FREQUENCY", true),

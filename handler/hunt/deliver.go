@@ -21,7 +21,16 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 			break
 		}
 		sctx, done := r.sending(ctx)
-		ref, err := r.Notifier.Notify(sctx, h, rec, p.more[rec])
+		var ref MessageRef
+		var err error
+		if prior := p.supersede[rec]; prior != nil {
+			ref, err = r.Notifier.(Updater).Update(sctx, h, prior, rec)
+			if err == nil {
+				sum.Updated++
+			}
+		} else {
+			ref, err = r.Notifier.Notify(sctx, h, rec, p.more[rec])
+		}
 		done()
 		if err != nil {
 			sum.Failed++
@@ -101,7 +110,8 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary)
 	for _, rec := range claimed {
 		delivered(rec, ref, at)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	// The digest is out: record it even if the run is cancelled, with time for a flood of any size.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute+time.Duration(len(claimed))*10*time.Millisecond)
 	defer cancel()
 	lost, err := r.Store.Put(ctx, h.ID, claimed)
 	if err != nil {

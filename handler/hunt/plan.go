@@ -3,6 +3,7 @@ package hunt
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,10 @@ type plan struct {
 	// more holds, for a record to post, its occurrences in this run other than the one its
 	// message shows: they are told with it (as thread replies, or in the message itself).
 	more map[*Record][]*Finding
+	// supersede holds, for a new fingerprint whose occurrence a delivered message already told
+	// under another fingerprint, that earlier record: its message is updated instead of a new
+	// one posted (see Updater).
+	supersede map[*Record]*Record
 }
 
 // repeat is a delivered record and its occurrences not yet told.
@@ -44,7 +49,11 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 	}
 	sum.Fingerprints = len(order)
 
-	p := &plan{more: map[*Record][]*Finding{}}
+	p := &plan{more: map[*Record][]*Finding{}, supersede: map[*Record]*Record{}}
+	var told map[string]*Record // by occurrence: the delivered records whose message told it
+	if _, ok := r.Notifier.(Updater); ok {
+		told = toldOccurrences(st)
+	}
 	var candidates []*Record // records that need a message, in order
 	free := func(rec *Record) bool { return !rec.ClaimedUntil.After(now) }
 	touched := make(map[string]bool)
@@ -55,6 +64,9 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 			rec := &Record{Fingerprint: fp, State: Pending, Finding: group[0]}
 			countNew(h, rec, group)
 			p.more[rec] = others(rec.Finding, group)
+			if prior := told[rec.Finding.Occurrence]; prior != nil && rec.Finding.Occurrence != "" {
+				p.supersede[rec] = prior
+			}
 			candidates = append(candidates, rec)
 			sum.New++
 			continue
@@ -99,11 +111,10 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 
 	limit := r.maxPosts()
 	if r.DigestThreshold > 0 && len(candidates) > r.DigestThreshold {
+		// A flood is one digest, whatever its size: every finding in its CSV, every record
+		// claimed and recorded in this run.
 		p.digest = true
-		limit = r.MaxDigest
-		if limit <= 0 {
-			limit = 5000
-		}
+		limit = len(candidates)
 	}
 	lease := r.Lease
 	if lease <= 0 {
@@ -130,6 +141,26 @@ func unseen(rec *Record, group []*Finding) []*Finding {
 		}
 	}
 	return fresh
+}
+
+// toldOccurrences indexes the delivered records that have a message of their own (not a digest)
+// by the occurrences they counted: a later finding of one of those occurrences under another
+// fingerprint is the same event seen more fully.
+func toldOccurrences(st *State) map[string]*Record {
+	idx := map[string]*Record{}
+	for _, rec := range st.Records {
+		if rec.State != Delivered || rec.Message.ID == "" || rec.Message.Kind != KindMessage {
+			continue
+		}
+		for _, x := range rec.Recent {
+			_, id, ok := strings.Cut(x, "|")
+			if !ok {
+				id = x
+			}
+			idx[id] = rec
+		}
+	}
+	return idx
 }
 
 // others returns the group's occurrences other than shown's, one finding per occurrence.

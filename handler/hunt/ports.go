@@ -36,6 +36,16 @@ type Notifier interface {
 	Alert(ctx context.Context, h *Hunt, a Alert) error
 }
 
+// Updater is a Notifier that can replace a message it posted. A new fingerprint whose occurrence
+// an earlier message told under another fingerprint (a Run Command first reported without its
+// script's commands, which arrived late) then updates that message instead of alerting twice.
+type Updater interface {
+	// Update tells rec.Finding in place of prior's message (prior.Message) and returns where rec
+	// now lives: the same message when it could be edited; a notifier that cannot edit posts a
+	// short follow-up naming the earlier alert and returns that.
+	Update(ctx context.Context, h *Hunt, prior, rec *Record) (MessageRef, error)
+}
+
 // Alert kinds.
 const (
 	AlertFailing   = "failing"
@@ -44,12 +54,18 @@ const (
 	// AlertBroken tells that files of the pack could not be loaded (the others run): its
 	// Health.LastError lists them, one "source: error" a line.
 	AlertBroken = "broken"
+	// AlertTruncated tells that a run's answer had more rows than the Runner's MaxRows
+	// (HUNT_MAX_ROWS): Rows of them, of which the first MaxRows were processed, over Window.
+	AlertTruncated = "truncated"
 )
 
 // Alert is a message about the pipeline's own health.
 type Alert struct {
 	Kind   string
 	Health Health
+	// Rows, MaxRows and Window describe an AlertTruncated.
+	Rows, MaxRows int
+	Window        Window
 }
 
 // ErrUnavailable marks a notifier error that no later message of the same run would escape.

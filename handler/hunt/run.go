@@ -51,8 +51,7 @@ type Runner struct {
 	TTL             time.Duration       // a fingerprint notified longer ago than this alerts again; 0: never
 	Lease           time.Duration       // how long a claim keeps other runs off a record; default 15m
 	MaxPosts        int                 // messages per run; the rest wait in the store for the next run; default 50
-	DigestThreshold int                 // more new fingerprints than this in one run make a digest; 0: never
-	MaxDigest       int                 // findings in one digest; default 5,000
+	DigestThreshold int                 // more new fingerprints than this in one run make a digest (of all of them); 0: never
 	AlertAfter      int                 // consecutive failed runs before the failure alert; 0: never alert
 	Heartbeat       bool                // post a daily heartbeat with the day's counts
 	HeartbeatHour   int                 // at the first successful run at or after this UTC hour
@@ -60,6 +59,10 @@ type Runner struct {
 	// Grace is how long a message already being sent may finish once the run is cancelled
 	// (Ctrl-C, SIGTERM): cancelling stops new posts, and the one in flight is recorded. Default 10s.
 	Grace time.Duration
+	// MaxRows is how many rows of a query's answer a run processes; default DefaultMaxRows. A run
+	// whose answer has more processes the first MaxRows, counts the rest in Summary.Truncated and
+	// posts an AlertTruncated (the run fails if that alert cannot be posted).
+	MaxRows int
 
 	mu     sync.Mutex
 	health map[string]Health // by hunt id: the last health this process knew, for runs that cannot reach the store
@@ -77,11 +80,13 @@ type Summary struct {
 	New          int // fingerprints never notified (or past the TTL)
 	Known        int // fingerprints already notified
 	Repeats      int // new occurrences of notified fingerprints, told in threads
+	Updated      int // new fingerprints of an occurrence already told, told by updating its message
 	Retried      int // pending records taken up again
 	Posted       int // findings delivered (one message each, or in a digest)
 	Digest       int // findings delivered in a digest
 	Failed       int
 	Pending      int // records left pending for a later run
+	Truncated    int // result rows past MaxRows, not processed (Rows counts them)
 	Duration     time.Duration
 	// Quiet is set when the rule's trigger (triggerOperator, triggerThreshold) did not fire.
 	Quiet bool
@@ -106,11 +111,13 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("new", s.New),
 		slog.Int("known", s.Known),
 		slog.Int("repeats", s.Repeats),
+		slog.Int("updated", s.Updated),
 		slog.Int("retried", s.Retried),
 		slog.Int("posted", s.Posted),
 		slog.Int("digest", s.Digest),
 		slog.Int("failed", s.Failed),
 		slog.Int("pending", s.Pending),
+		slog.Int("truncated", s.Truncated),
 		slog.Duration("duration", s.Duration),
 	)
 }
@@ -120,8 +127,45 @@ func (s Summary) String() string {
 		// The run failed before it had a window (its state could not be read).
 		return fmt.Sprintf("hunt %q: no window (%s)", s.Hunt, s.Duration.Round(time.Millisecond))
 	}
-	return fmt.Sprintf("hunt %q window %s: %d rows, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest), %d failed, %d pending (%s)",
-		s.Hunt, s.Window, s.Rows, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
+	truncated := ""
+	if s.Truncated > 0 {
+		truncated = fmt.Sprintf(" (%d past the row limit, not processed)", s.Truncated)
+	}
+	updated := ""
+	if s.Updated > 0 {
+		updated = fmt.Sprintf(", %d by updating an earlier message", s.Updated)
+	}
+	return fmt.Sprintf("hunt %q window %s: %d rows%s, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest%s), %d failed, %d pending (%s)",
+		s.Hunt, s.Window, s.Rows, truncated, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, updated, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
+}
+
+// DefaultMaxRows is Runner.MaxRows when unset (HUNT_MAX_ROWS' default).
+const DefaultMaxRows = 100_000
+
+func (r *Runner) maxRows() int {
+	if r.MaxRows <= 0 {
+		return DefaultMaxRows
+	}
+	return r.MaxRows
+}
+
+// truncate keeps the first MaxRows rows of res; the others are counted in sum.Truncated and told
+// in an AlertTruncated, whose failure fails the run so the window does not move on unannounced.
+func (r *Runner) truncate(ctx context.Context, h *Hunt, w Window, res *Result, sum *Summary) error {
+	limit := r.maxRows()
+	if len(res.Rows) <= limit {
+		return nil
+	}
+	sum.Truncated = len(res.Rows) - limit
+	res.Rows = res.Rows[:limit:limit] // the source's rows are not ours to change
+	r.Log.Warn("query answer over the row limit: processing the first rows only", "hunt", h.ID, "window", w.String(),
+		"rows", sum.Rows, "maxRows", limit, "notProcessed", sum.Truncated)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.Notifier.Alert(actx, h, Alert{Kind: AlertTruncated, Rows: sum.Rows, MaxRows: limit, Window: w}); err != nil {
+		return fmt.Errorf("post %s alert (%d of %d rows of hunt %s not processed): %w", AlertTruncated, sum.Truncated, sum.Rows, h.ID, err)
+	}
+	return nil
 }
 
 // Run runs hunt h once. It returns an error when anything kept the run from completing: then the
@@ -164,12 +208,13 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
 	}
 	sum.Rows = len(res.Rows)
+	truncErr := r.truncate(ctx, h, w, res, sum)
 	findings, err := Findings(h, res)
 	if err != nil {
-		return err
+		return errors.Join(truncErr, err)
 	}
 	switch {
-	case !h.Trigger.Fires(len(res.Rows)):
+	case !h.Trigger.Fires(sum.Rows):
 		sum.Quiet = true // below the rule's threshold: no alert, and the window moves on
 		findings = nil
 	case h.Grouping == GroupSingle && len(findings) > 0:
@@ -193,7 +238,7 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 			}
 		}
 	}
-	var errs []error
+	errs := []error{truncErr}
 	if p.digest {
 		errs = append(errs, r.postDigest(ctx, h, p, sum))
 	} else {

@@ -75,6 +75,14 @@ func BuildAlert(h *hunt.Hunt, a hunt.Alert) (Message, error) {
 		v, _ := fit(strings.TrimSpace(hl.LastError), alertErrorMax, codeBlock(""))
 		text = ":warning: *huntwatch could not load " + what + "*; the rest of the pack runs. Fix or remove them (`huntwatch validate` tells more):\n```\n" + v + "\n```"
 		fallback = "huntwatch could not load " + what + "; the rest of the pack runs"
+	case hunt.AlertTruncated:
+		rest := a.Rows - a.MaxRows
+		text = fmt.Sprintf(":warning: *%s answered %s rows; huntwatch processed the first %s* (HUNT_MAX_ROWS)", name, count(a.Rows), count(a.MaxRows))
+		if !a.Window.End.IsZero() {
+			text += " over " + dateToken(a.Window.Start) + " – " + dateToken(a.Window.End)
+		}
+		text += fmt.Sprintf(".\nThe other %s rows were not checked, and this window will not be queried again: narrow the query, or raise HUNT_MAX_ROWS (Log Analytics answers at most 500,000 rows).", count(rest))
+		fallback = fmt.Sprintf("%s: %s of %s rows not processed (HUNT_MAX_ROWS %s)", name, count(rest), count(a.Rows), count(a.MaxRows))
 	default:
 		return Message{}, fmt.Errorf("slack: unknown alert kind %q", a.Kind)
 	}

@@ -1,11 +1,14 @@
 package slack
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -244,10 +247,20 @@ func DigestMinimal(h *hunt.Hunt, fs []*hunt.Finding, reason string, inline bool)
 // overrides, control characters), and a cell that a spreadsheet would read as a formula (one
 // starting with = + - @, a tab or a carriage return) gets a leading single quote.
 func CSV(fs []*hunt.Finding) []byte {
-	fs = nonNil(fs)
+	var buf bytes.Buffer
+	WriteCSV(&buf, fs) // a bytes.Buffer does not fail
+	return buf.Bytes()
+}
+
+// WriteCSV writes CSV(fs) to w row by row, holding one row at a time, and returns the first
+// write error.
+func WriteCSV(w io.Writer, fs []*hunt.Finding) error {
 	var cols []string
 	index := map[string]int{}
 	for _, f := range fs {
+		if f == nil {
+			continue
+		}
 		for _, c := range f.Fields {
 			if _, ok := index[c.Name]; !ok {
 				index[c.Name] = len(cols)
@@ -262,15 +275,19 @@ func CSV(fs []*hunt.Finding) []byte {
 		return name
 	}
 	header := append(append([]string(nil), cols...), extra("Fingerprint"), extra("Occurrence"))
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
 	row := make([]string, len(header))
 	for i, c := range header {
 		row[i] = cell(c)
 	}
-	w.Write(row) // a bytes.Buffer does not fail
+	if err := cw.Write(row); err != nil {
+		return err
+	}
 	for _, f := range fs {
+		if f == nil {
+			continue
+		}
 		clear(row)
 		for _, c := range f.Fields {
 			v := c.Text
@@ -280,10 +297,12 @@ func CSV(fs []*hunt.Finding) []byte {
 			row[index[c.Name]] = cell(v)
 		}
 		row[len(cols)], row[len(cols)+1] = cell(f.Fingerprint), cell(f.Occurrence)
-		w.Write(row)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
 	}
-	w.Flush()
-	return buf.Bytes()
+	cw.Flush()
+	return cw.Error()
 }
 
 // cell cleans a CSV value and neutralises formula injection (OWASP's advice).
@@ -355,22 +374,52 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 	return ref, nil
 }
 
-// upload shares the findings' CSV in the thread of the digest at ref.
+// upload shares the findings' CSV in the thread of the digest at ref. The CSV is written to a
+// temporary file and sent from there (each attempt reads the file again), so a flood's CSV is
+// never held whole in memory; should no temporary file be possible, it is built in memory.
 func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding, ref hunt.MessageRef) error {
-	data := CSV(fs)
+	body, size, done, err := csvFile(fs)
+	if err != nil {
+		n.log.Warn("slack: no temporary file for the digest's CSV; building it in memory", "err", err)
+		data := CSV(fs)
+		body, size, done = bytes.NewReader(data), int64(len(data)), func() {}
+	}
+	defer done()
 	title, _ := fit(h.DisplayName(), 150, func(_, r rune) string { return string(r) })
 	params := slackapi.UploadFileParameters{
 		Filename:        csvName(h, n.opts.Now()),
 		Title:           fmt.Sprintf("%s: %s findings", title, count(len(nonNil(fs)))),
-		Content:         string(data),
-		FileSize:        len(data),
+		FileSize:        int(size),
 		Channel:         ref.Where,
 		ThreadTimestamp: ref.ID,
 	}
 	return n.do(ctx, "upload the digest's CSV to", min(n.opts.MaxRetries, uploadRetries), true, func() (string, error) {
-		_, err := n.api.UploadFileContext(ctx, params)
+		p := params
+		p.Reader = io.NewSectionReader(body, 0, size)
+		_, err := n.api.UploadFileContext(ctx, p)
 		return "", err
 	})
+}
+
+// csvFile writes the findings' CSV to a temporary file; done closes and removes it.
+func csvFile(fs []*hunt.Finding) (body io.ReaderAt, size int64, done func(), err error) {
+	f, err := os.CreateTemp("", "huntwatch-digest-*.csv")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	done = func() { f.Close(); os.Remove(f.Name()) }
+	w := bufio.NewWriterSize(f, 64<<10)
+	if err = WriteCSV(w, fs); err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		size, err = f.Seek(0, io.SeekCurrent)
+	}
+	if err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return f, size, done, nil
 }
 
 // shortReason names why a call failed, for a message: Slack's error code, the HTTP status, or

@@ -55,6 +55,9 @@ type BuildOptions struct {
 	// Also lists further occurrences of the finding in the message itself, one line each: for a
 	// notifier without threads to tell them in.
 	Also []*hunt.Finding
+	// Supersedes, when set, is the fingerprint this message was first posted under: the message
+	// is an update of an earlier alert of the same occurrence, seen more fully now.
+	Supersedes string
 	// Inline is for digests that cannot carry the CSV (a webhook): they list as many findings as
 	// fit instead. Build ignores it.
 	Inline bool
@@ -85,6 +88,10 @@ func BuildWith(h *hunt.Hunt, f *hunt.Finding, o BuildOptions) Message {
 	b.mitre(v.Name, v.Title.String() != v.Name, v.Severity, v.Tactics, v.Techniques)
 	if o.Record != nil {
 		text := Summary(h, o.Record)
+		b.add(slackapi.NewContextBlock("", mrkdwn(text)), text)
+	}
+	if o.Supersedes != "" {
+		text := ":arrows_counterclockwise: *Updated*: the same occurrence, seen more fully since it was first told (then fingerprint " + code(o.Supersedes, 80) + ")"
 		b.add(slackapi.NewContextBlock("", mrkdwn(text)), text)
 	}
 	b.text(v.Text)

@@ -214,6 +214,36 @@ func (n *Notifier) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, m
 		"fingerprint", fp(f))
 }
 
+var _ hunt.Updater = (*Notifier)(nil)
+
+// Update replaces the message of prior, an earlier finding of the same occurrence, with rec's
+// finding (chat.update), noting that it was updated, and returns prior's message: rec now lives
+// there. A webhook cannot edit: it posts the new finding as a follow-up that names the earlier
+// alert. When the earlier message is gone, or is not a channel message, the new one is posted.
+func (n *Notifier) Update(ctx context.Context, h *hunt.Hunt, prior, rec *hunt.Record) (hunt.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := rec.Finding
+	o := n.newOptions(rec, nil)
+	o.Supersedes = prior.Fingerprint
+	m := BuildWith(h, f, o)
+	at := prior.Message
+	if n.api != nil && at.ID != "" && channelID.MatchString(at.Where) {
+		_, err := n.post(ctx, outgoing{text: m.Text, blocks: m.Blocks, channel: at.Where, updateTS: at.ID})
+		var se *Error
+		switch {
+		case err == nil:
+			return at, nil
+		case !errors.As(err, &se) || !threadGone[se.Code]:
+			return hunt.MessageRef{}, err
+		}
+		n.log.Warn("slack: the message to update is gone; posting the update anew", "fingerprint", rec.Fingerprint, "ts", at.ID)
+	}
+	out := n.route(h, h.View(f, hunt.ViewOptions{}).Severity)
+	out.text, out.blocks = m.Text, m.Blocks
+	return n.postOrPlain(ctx, out, func(code string) string { return Minimal(h, f, code) }, "fingerprint", fp(f))
+}
+
 // route addresses a message about hunt h whose finding has severity sev: the hunt's own channel,
 // else the channel (or webhook) of that severity, else the default.
 func (n *Notifier) route(h *hunt.Hunt, sev string) outgoing {

@@ -58,6 +58,28 @@ func (p *Printer) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Record, mo
 	return hunt.MessageRef{Where: "stdout", ID: strconv.Itoa(p.seq)}, nil
 }
 
+var _ hunt.Updater = (*Printer)(nil)
+
+// Update writes the message that replaces prior's ("✎ update of message N") and returns prior's
+// message, as the bot's chat.update would.
+func (p *Printer) Update(ctx context.Context, h *hunt.Hunt, prior, rec *hunt.Record) (hunt.MessageRef, error) {
+	if err := ctx.Err(); err != nil {
+		return hunt.MessageRef{}, err
+	}
+	m := BuildWith(h, rec.Finding, BuildOptions{WorkspaceResourceID: p.WorkspaceResourceID, Supersedes: prior.Fingerprint})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "✎ update of message %s (the same occurrence, seen more fully) ────\n%s\n\n%s", prior.Message.ID, Readable(m.Text), Render(m))
+	if err := p.payload(&b, m); err != nil {
+		return hunt.MessageRef{}, err
+	}
+	if err := p.write(b.String()); err != nil {
+		return hunt.MessageRef{}, err
+	}
+	return prior.Message, nil
+}
+
 func (p *Printer) payload(b *strings.Builder, m Message) error {
 	if !p.Payload {
 		return nil

@@ -10,7 +10,8 @@
 // last successful window. Load lists the partition twice, one request per 1,000 rows: every row
 // without its bulky properties, then the pending rows whole.
 // The row's ETag is the record's Version. Put writes in entity group transactions of up to
-// 100 operations and reads the new ETags from the transaction's own response.
+// 100 operations, several at once (Options.Parallel; one at a time against Azurite), and reads
+// the new ETags from the transaction's own response.
 //
 // It passes the conformance suite of every hunt.Store, hunt/storetest.
 package tablestore
@@ -47,7 +48,16 @@ type Options struct {
 	// Timeout bounds every outbound call (one page, one transaction, one entity operation),
 	// retries included. Zero means DefaultTimeout.
 	Timeout time.Duration
+	// Parallel is how many transactions of one Put run at once. Zero means DefaultParallel, or 1
+	// for Azurite (a connection string of its development account), which keeps one transaction's
+	// state for the whole service: a second transaction while one runs fails ("Transaction
+	// Overlap!") and, rolled back, could undo the other's writes.
+	Parallel int
 }
+
+// DefaultParallel is Options.Parallel when unset, for Azure Table Storage. Transactions on one
+// partition may run concurrently: every operation is conditional, so the service decides each race.
+const DefaultParallel = 8
 
 // DefaultTimeout bounds each outbound call when Options.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
@@ -68,6 +78,7 @@ type Store struct {
 	endpoint string   // for messages: no query string, no credentials
 	secrets  []string // never shown in errors
 	timeout  time.Duration
+	parallel int // transactions of one Put at once
 
 	mu    sync.Mutex
 	ready bool // the table exists
@@ -84,6 +95,9 @@ func FromConnectionString(log *slog.Logger, conn, table string, opts *Options) (
 	s, err := newStore(log, endpoint, table, secrets, opts)
 	if err != nil {
 		return nil, err
+	}
+	if (opts == nil || opts.Parallel <= 0) && isEmulator(conn) {
+		s.parallel = 1
 	}
 	svc, err := aztables.NewServiceClientFromConnectionString(conn, s.clientOptions(opts))
 	if err != nil {
@@ -125,9 +139,13 @@ func newStore(log *slog.Logger, endpoint, table string, secrets []string, opts *
 		endpoint: endpoint,
 		secrets:  secrets,
 		timeout:  DefaultTimeout,
+		parallel: DefaultParallel,
 	}
 	if opts != nil && opts.Timeout > 0 {
 		s.timeout = opts.Timeout
+	}
+	if opts != nil && opts.Parallel > 0 {
+		s.parallel = opts.Parallel
 	}
 	return s, nil
 }
@@ -380,9 +398,17 @@ type op struct {
 // transaction that fails on a conflict is redone one operation at a time to tell winners from
 // losers. A removed record's Version becomes "".
 //
-// Records are encoded maxBatchOps at a time, just before they are written, so that a flood of
-// new findings never holds more than one transaction's worth of encoded entities. A record that
-// cannot be encoded fails Put; records before its group of maxBatchOps are then already written.
+// Records are taken maxBatchOps at a time, each group encoded just before it is written, and up
+// to Options.Parallel groups are written at once: the service serialises what must be (each operation
+// is conditional on its row's ETag), and a flood of new findings neither waits on its
+// transactions one after another nor holds more than Parallel transactions' worth of encoded
+// entities. When a fingerprint appears more than once in recs, the groups are written in order,
+// one at a time, since a later write of a row may depend on an earlier one. Losers are returned in
+// input order whatever order the groups finished in.
+//
+// On an error, no further group is started, the groups in flight finish, and Put returns the
+// losers of the groups that completed with the first error (in input order): other groups' records
+// may have been written (they have their Version), as a failed transaction's have not.
 func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lost []*hunt.Record, err error) {
 	if len(recs) == 0 {
 		return nil, nil
@@ -396,23 +422,82 @@ func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lo
 		return nil, err
 	}
 	pk := key(huntID)
-	ops := make([]op, 0, min(len(recs), maxBatchOps))
-	for group := range slices.Chunk(recs, maxBatchOps) {
-		ops = ops[:0]
-		for _, rec := range group {
+	groups := slices.Collect(slices.Chunk(recs, maxBatchOps))
+	parallel := s.parallel
+	if len(groups) > 1 && hasRepeats(recs) {
+		parallel = 1
+	}
+	parallel = min(parallel, len(groups))
+	lostOf := make([][]*hunt.Record, len(groups))
+	errOf := make([]error, len(groups))
+	write := func(i int) {
+		ops := make([]op, 0, len(groups[i]))
+		for _, rec := range groups[i] {
 			o, err := newOp(pk, rec)
 			if err != nil {
-				return lost, s.fail(err, "put hunt %q", huntID)
+				errOf[i] = err
+				return
 			}
 			ops = append(ops, o)
 		}
-		l, err := s.put(ctx, ops)
-		lost = append(lost, l...)
-		if err != nil {
-			return lost, s.fail(err, "put hunt %q", huntID)
+		lostOf[i], errOf[i] = s.put(ctx, ops)
+	}
+	if parallel <= 1 {
+		for i := range groups {
+			if write(i); errOf[i] != nil {
+				break
+			}
+		}
+	} else {
+		var (
+			wg     sync.WaitGroup
+			next   int
+			mu     sync.Mutex
+			failed bool
+		)
+		for range parallel {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					mu.Lock()
+					i := next
+					next++
+					stop := failed || i >= len(groups)
+					mu.Unlock()
+					if stop {
+						return
+					}
+					write(i)
+					if errOf[i] != nil {
+						mu.Lock()
+						failed = true
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for i := range groups {
+		lost = append(lost, lostOf[i]...)
+		if err == nil && errOf[i] != nil {
+			err = s.fail(errOf[i], "put hunt %q", huntID)
 		}
 	}
-	return lost, nil
+	return lost, err
+}
+
+// hasRepeats tells whether a fingerprint appears twice in recs.
+func hasRepeats(recs []*hunt.Record) bool {
+	seen := make(map[string]bool, len(recs))
+	for _, rec := range recs {
+		if seen[rec.Fingerprint] {
+			return true
+		}
+		seen[rec.Fingerprint] = true
+	}
+	return false
 }
 
 // put runs ops batch by batch; it stops at the first error other than a lost conflict.
@@ -733,6 +818,20 @@ type storeError struct {
 
 func (e *storeError) Error() string { return e.msg }
 func (e *storeError) Unwrap() error { return e.err }
+
+// isEmulator tells a connection string of Azurite (or the older Storage Emulator): its
+// development account, or UseDevelopmentStorage=true.
+func isEmulator(conn string) bool {
+	for _, part := range strings.Split(conn, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch {
+		case strings.EqualFold(k, "AccountName") && strings.EqualFold(strings.TrimSpace(v), "devstoreaccount1"),
+			strings.EqualFold(k, "UseDevelopmentStorage") && strings.EqualFold(strings.TrimSpace(v), "true"):
+			return true
+		}
+	}
+	return false
+}
 
 // describeConnectionString returns the table endpoint named by conn (for messages: scheme,
 // host and path only) and the values that must never be shown.

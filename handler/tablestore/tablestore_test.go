@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,116 @@ func TestConformance(t *testing.T) {
 	}
 	srv := azurite.Start(t)
 	storetest.Run(t, func(t *testing.T) hunt.Store { return newStore(t, srv, nil) })
+}
+
+// TestConformanceParallel runs the conformance suite with Put's transactions in flight eight at
+// a time, as against Azure Table Storage. Azurite keeps one transaction's state for the whole
+// service (a second one at once fails with "Transaction Overlap!"), so the transport lets one
+// transaction at a time through to it: the store's side runs concurrently, Azurite's does not.
+func TestConformanceParallel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
+	srv := azurite.Start(t)
+	storetest.Run(t, func(t *testing.T) hunt.Store {
+		return newStore(t, srv, &tablestore.Options{Parallel: 8, Transport: &oneBatchAtATime{}})
+	})
+}
+
+// oneBatchAtATime sends requests, one $batch at a time, and counts the $batch requests that
+// wanted to be in flight together.
+type oneBatchAtATime struct {
+	mu       sync.Mutex
+	waiting  atomic.Int64
+	overlaps atomic.Int64
+}
+
+func (o *oneBatchAtATime) Do(req *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(req.URL.Path, "$batch") {
+		return http.DefaultClient.Do(req)
+	}
+	if o.waiting.Add(1) > 1 {
+		o.overlaps.Add(1)
+	}
+	defer o.waiting.Add(-1)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return http.DefaultClient.Do(req)
+}
+
+// TestPutParallel: a Put of many groups runs its transactions concurrently (up to Parallel),
+// returns losers in input order, and sets every winner's Version; a fingerprint written twice
+// makes it write the groups in order.
+func TestPutParallel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
+	srv := azurite.Start(t)
+	tr := &oneBatchAtATime{}
+	s := newStore(t, srv, &tablestore.Options{Parallel: 8, Transport: tr})
+	ctx := context.Background()
+	taken := records("par", 1000)
+	var conflicts []int
+	for i := 50; i < 1000; i += 97 {
+		conflicts = append(conflicts, i)
+		if lost, err := s.Put(ctx, "par", []*hunt.Record{taken[i].Clone()}); err != nil || len(lost) != 0 {
+			t.Fatalf("Put %d: lost %d, %v", i, len(lost), err)
+		}
+	}
+	recs := records("par", 1000)
+	lost, err := s.Put(ctx, "par", recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.overlaps.Load() == 0 {
+		t.Errorf("no two transactions were in flight together")
+	}
+	if len(lost) != len(conflicts) {
+		t.Fatalf("lost %d, want %d", len(lost), len(conflicts))
+	}
+	for j, i := range conflicts {
+		if lost[j] != recs[i] {
+			t.Errorf("lost[%d] = %s, want %s (input order)", j, lost[j].Fingerprint, recs[i].Fingerprint)
+		}
+	}
+	for i, r := range recs {
+		if (r.Version == "") != slices.Contains(conflicts, i) {
+			t.Errorf("%s: Version %q", r.Fingerprint, r.Version)
+		}
+	}
+
+	// The same fingerprint twice: groups in order, so the second write sees the first's Version.
+	tr.overlaps.Store(0)
+	first := records("twice", 150)
+	second := records("twice", 150)
+	both := append(append([]*hunt.Record{}, first...), second...)
+	lost, err = s.Put(ctx, "par", both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.overlaps.Load() != 0 {
+		t.Errorf("%d overlapping transactions with a repeated fingerprint", tr.overlaps.Load())
+	}
+	if len(lost) != 150 || lost[0] != second[0] {
+		t.Errorf("lost %d (want the 150 second inserts, in order)", len(lost))
+	}
+}
+
+// TestEmulatorOneTransactionAtATime: with Azurite's connection string and no Parallel, Put never
+// has two transactions in flight.
+func TestEmulatorOneTransactionAtATime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
+	srv := azurite.Start(t)
+	tr := &oneBatchAtATime{}
+	s := newStore(t, srv, &tablestore.Options{Transport: tr})
+	if lost, err := s.Put(context.Background(), "emu", records("emu", 500)); err != nil || len(lost) != 0 {
+		t.Fatalf("Put: lost %d, %v", len(lost), err)
+	}
+	if n := tr.overlaps.Load(); n != 0 {
+		t.Errorf("%d transactions overlapped against Azurite", n)
+	}
 }
 
 // countingTransport counts requests by method and path suffix.
@@ -317,4 +428,51 @@ func TestLoadStoppedHalfwayFails(t *testing.T) {
 		}
 		t.Fatalf("Load cancelled after its second page: %d records, err %v", n, err)
 	}
+}
+
+// TestPutParallelError: a transaction failing for another reason than a conflict fails Put; no
+// group starts after it, and a record of a failed group has no Version.
+func TestPutParallelError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite: skipped with -short")
+	}
+	srv := azurite.Start(t)
+	tr := &failBatches{after: 2, next: &oneBatchAtATime{}}
+	s := newStore(t, srv, &tablestore.Options{Parallel: 4, Transport: tr, Retry: policy.RetryOptions{MaxRetries: -1}})
+	recs := records("perr", 2000)
+	lost, err := s.Put(context.Background(), "perr", recs)
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("Put = %v, want the transport's error", err)
+	}
+	if len(lost) != 0 {
+		t.Errorf("lost %d: an error is not a loss", len(lost))
+	}
+	written := 0
+	for _, r := range recs {
+		if r.Version != "" {
+			written++
+		}
+	}
+	if written != 200 {
+		t.Errorf("%d records written, want the first two transactions' 200", written)
+	}
+	if n := tr.batches.Load(); n > 2+4 {
+		t.Errorf("%d transactions tried: groups kept starting after the failure", n)
+	}
+}
+
+// failBatches fails every $batch after the first after.
+type failBatches struct {
+	after   int64
+	batches atomic.Int64
+	next    interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+}
+
+func (f *failBatches) Do(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "$batch") && f.batches.Add(1) > f.after {
+		return nil, errors.New("refused")
+	}
+	return f.next.Do(req)
 }
