@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/hunt/hunttest"
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
 	"github.com/huntwatch/huntwatch/handler/slack"
@@ -20,18 +21,9 @@ import (
 // The chat-ops tests run the pipeline with the real Table Storage store (on Azurite) and the real
 // Slack notifier (slack-go against the local Slack); only the query source is a stand-in.
 
-type rowSource struct {
-	rows [][]any
-	err  error
-}
-
 var chatopsColumns = []hunt.Column{{Name: "TimeGenerated", Type: "datetime"}, {Name: "CorrelationId", Type: "string"},
 	{Name: "Caller", Type: "string"}, {Name: "VirtualMachineName", Type: "string"}, {Name: "ScriptFingerprintHash", Type: "string"},
 	{Name: "PowershellScriptCommands", Type: "dynamic"}}
-
-func (s *rowSource) Query(context.Context, string, hunt.Window) (*hunt.Result, error) {
-	return &hunt.Result{Columns: chatopsColumns, Rows: s.rows}, s.err
-}
 
 var chatopsHunt = &hunt.Hunt{ID: "chatops", Name: "Run Command", Query: "AzureActivity", Tactics: []string{"Execution"},
 	Entities: []hunt.EntityMapping{
@@ -45,7 +37,7 @@ func chatopsRow(min int, corr, caller, vm, fp string) []any {
 	return []any{chatopsT0.Add(time.Duration(min) * time.Minute), corr, caller, vm, fp, []any{"Get-Process", "whoami /all"}}
 }
 
-func newChatops(t *testing.T, huntID string) (*hunt.Runner, *rowSource, *fakeslack.Server, *time.Time) {
+func newChatops(t *testing.T, huntID string) (*hunt.Runner, *hunttest.Source, *fakeslack.Server, *time.Time) {
 	t.Helper()
 	sl := fakeslack.New(t)
 	n, err := slack.New(slog.New(slog.DiscardHandler), slack.Options{Token: sl.Token(), Channel: fakeslack.DefaultChannel, APIURL: sl.URL(), MinInterval: 50 * time.Millisecond})
@@ -56,7 +48,7 @@ func newChatops(t *testing.T, huntID string) (*hunt.Runner, *rowSource, *fakesla
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &rowSource{}
+	src := &hunttest.Source{Result: &hunt.Result{Columns: chatopsColumns}}
 	now := chatopsT0.Add(2 * time.Hour)
 	r := &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: src, Store: store, Notifier: n, Now: func() time.Time { return now },
 		Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, TTL: 720 * time.Hour, DigestThreshold: 10, AlertAfter: 3}
@@ -78,7 +70,7 @@ func TestFloodBecomesOneDigestWithEveryFindingInItsCSV(t *testing.T) {
 	}
 	r, src, sl, _ := newChatops(t, "flood")
 	for i := range 500 {
-		src.rows = append(src.rows, chatopsRow(i%90, fmt.Sprint("corr-", i), fmt.Sprint("user", i%7, "@contoso.com"), fmt.Sprint("vm-", i%13), fmt.Sprintf("fp-%03d", i)))
+		src.Result.Rows = append(src.Result.Rows, chatopsRow(i%90, fmt.Sprint("corr-", i), fmt.Sprint("user", i%7, "@contoso.com"), fmt.Sprint("vm-", i%13), fmt.Sprintf("fp-%03d", i)))
 	}
 	sum, err := r.Run(context.Background(), chatopsHunt)
 	if err != nil || sum.Digest != 500 {
@@ -113,12 +105,12 @@ func TestRepeatsThreadUnderTheOriginalAndUpdateIt(t *testing.T) {
 		t.Skip("slow end-to-end test: skipped with -short")
 	}
 	r, src, sl, now := newChatops(t, "repeats")
-	src.rows = [][]any{chatopsRow(0, "corr-1", "alice@contoso.com", "web-01", "fp-A")}
+	src.Result.Rows = [][]any{chatopsRow(0, "corr-1", "alice@contoso.com", "web-01", "fp-A")}
 	if _, err := r.Run(context.Background(), chatopsHunt); err != nil {
 		t.Fatal(err)
 	}
 	parent := postsOf(sl)[0]
-	src.rows = append(src.rows, chatopsRow(30, "corr-2", "bob@contoso.com", "web-02", "fp-A"), chatopsRow(31, "corr-3", "carol@contoso.com", "web-03", "fp-A"))
+	src.Result.Rows = append(src.Result.Rows, chatopsRow(30, "corr-2", "bob@contoso.com", "web-02", "fp-A"), chatopsRow(31, "corr-3", "carol@contoso.com", "web-03", "fp-A"))
 	*now = now.Add(time.Hour)
 	sum, err := r.Run(context.Background(), chatopsHunt)
 	if err != nil || sum.Repeats != 2 {
@@ -146,7 +138,7 @@ func TestThreeFailedRunsPostOneFailureAndOneRecovery(t *testing.T) {
 		t.Skip("slow end-to-end test: skipped with -short")
 	}
 	r, src, sl, now := newChatops(t, "health")
-	src.err = errors.New("HTTP 503 Service Unavailable from the workspace")
+	src.Err = errors.New("HTTP 503 Service Unavailable from the workspace")
 	for i := range 5 {
 		*now = now.Add(time.Hour)
 		if _, err := r.Run(context.Background(), chatopsHunt); err == nil {
@@ -160,7 +152,7 @@ func TestThreeFailedRunsPostOneFailureAndOneRecovery(t *testing.T) {
 	if text := failing.Text + string(failing.Blocks); !strings.Contains(strings.ToLower(text), "failing") || !strings.Contains(text, "503") {
 		t.Errorf("failure message: %s", text)
 	}
-	src.err = nil
+	src.Err = nil
 	for range 2 {
 		*now = now.Add(time.Hour)
 		if _, err := r.Run(context.Background(), chatopsHunt); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
 	"github.com/huntwatch/huntwatch/handler/internal/loopback"
@@ -23,21 +24,21 @@ func TestEveryOccurrenceReachesSlack(t *testing.T) {
 	}
 	for _, mode := range []string{"bot", "webhook"} {
 		t.Run(mode, func(t *testing.T) {
-			w := newWorld(t)
+			w := e2e.NewWorld(t)
 			if mode == "webhook" {
-				w.useWebhook(t)
+				w.UseWebhook(t)
 			}
-			w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{
+			w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: [][]any{
 				finding(0, "corr-1", "web-01", "fp-A", "Get-Process", "whoami"),
 				finding(5, "corr-2", "sql-prod-02", "fp-A", "Get-Process", "whoami"),
 			}})
-			p := w.start(t)
-			if r := p.invoke(t); r.status != 200 {
-				t.Fatalf("status %d, logs %q\n%s", r.status, r.logs, p.err)
+			p := w.Start(t)
+			if r := p.Invoke(t); r.Status != 200 {
+				t.Fatalf("status %d, logs %q\n%s", r.Status, r.Logs, p.Stderr)
 			}
 			var all string
 			top := 0
-			for _, m := range w.slack.Messages() {
+			for _, m := range w.Slack.Messages() {
 				all += m.Text + string(m.Blocks) + "\n"
 				if m.ThreadTS == "" {
 					top++
@@ -67,7 +68,7 @@ func TestInterruptedRunDoesNotPostTwice(t *testing.T) {
 		"SLACK_BOT_TOKEN=" + sl.Token(), "SLACK_CHANNEL=" + fakeslack.DefaultChannel, "SLACK_API_URL=" + sl.URL(), "HUNTS=runcommand-mde"}
 	args := []string{"run", "--logs", "../testdata/logs", "--schemas", "../testdata/schemas", "--state", state}
 	run := func() (*exec.Cmd, *loopback.Buffer) {
-		cmd := exec.Command(binary(t), args...)
+		cmd := exec.Command(e2e.Build(t), args...)
 		cmd.Env = env
 		out := &loopback.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
@@ -84,7 +85,7 @@ func TestInterruptedRunDoesNotPostTwice(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	if !eventually(func() bool { return strings.Contains(out.String(), "stopping") }) {
+	if !e2e.Eventually(func() bool { return strings.Contains(out.String(), "stopping") }) {
 		t.Fatalf("no word of stopping:\n%s", out)
 	}
 	hold.Release()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
 )
@@ -99,31 +100,31 @@ func TestPackOverASimulatedDay(t *testing.T) {
 		}
 	}
 	t0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	w := newWorld(t)
-	w.slack = fakeslack.New(t, fakeslack.WithChannels(fakeslack.DefaultChannel, "C0HIGH"))
-	w.la.Answer(packAnswer(t0))
-	p := w.startArgs(t, []string{"--host-clock", "--slack-min-interval=-1ns"}, "HUNTS="+dir, "HEALTH_ALERT_AFTER=2",
-		"SLACK_API_URL="+w.slack.URL(), "SLACK_BOT_TOKEN="+w.slack.Token(), "SLACK_CHANNEL_HIGH=C0HIGH")
+	w := e2e.NewWorld(t)
+	w.Slack = fakeslack.New(t, fakeslack.WithChannels(fakeslack.DefaultChannel, "C0HIGH"))
+	w.LA.Answer(packAnswer(t0))
+	p := w.StartArgs(t, []string{"--host-clock", "--slack-min-interval=-1ns"}, "HUNTS="+dir, "HEALTH_ALERT_AFTER=2",
+		"SLACK_API_URL="+w.Slack.URL(), "SLACK_BOT_TOKEN="+w.Slack.Token(), "SLACK_CHANNEL_HIGH=C0HIGH")
 
 	started := time.Now()
 	for i := range 288 {
 		now := t0.Add(time.Duration(i) * 5 * time.Minute).Add(time.Duration(i%5) * time.Second)
-		r := p.invokeWith(t, tickPayload(now))
-		if want := 500; r.status != want {
-			t.Fatalf("tick %d: status %d, want %d (the bad rule fails)\n%s", i, r.status, want, p.err)
+		r := p.InvokeWith(t, tickPayload(now))
+		if want := 500; r.Status != want {
+			t.Fatalf("tick %d: status %d, want %d (the bad rule fails)\n%s", i, r.Status, want, p.Stderr)
 		}
 		if i == 10 {
 			// The host retries the failed tick, half a minute later: only the bad rule runs again.
-			retry := p.invokeWith(t, strings.Replace(tickPayload(now), `"UtcNow":"`+now.Format(time.RFC3339), `"UtcNow":"`+now.Add(30*time.Second).Format(time.RFC3339), 1))
-			if logs := strings.Join(retry.logs, "\n"); !strings.Contains(logs, "4 hunts, 1 due, 1 run, 1 failed") || !strings.Contains(logs, `hunt "Bad"`) {
+			retry := p.InvokeWith(t, strings.Replace(tickPayload(now), `"UtcNow":"`+now.Format(time.RFC3339), `"UtcNow":"`+now.Add(30*time.Second).Format(time.RFC3339), 1))
+			if logs := strings.Join(retry.Logs, "\n"); !strings.Contains(logs, "4 hunts, 1 due, 1 run, 1 failed") || !strings.Contains(logs, `hunt "Bad"`) {
 				t.Errorf("the retry ran more than the failed rule: %s", logs)
 			}
 		}
 	}
 	t.Logf("a simulated day: 288 ticks and one retry through the handler in %s", time.Since(started).Round(time.Millisecond))
-	p.stop(t)
+	p.Stop(t)
 
-	runs := runsOf(t, p.out.String())
+	runs := runsOf(t, p.Stdout.String())
 	// Five: every tick. Hourly: at 0h, then suppressed for 3h, then hourly (nothing new to alert):
 	// 0h, 3h, 4h ... 23h. Daily: once. Bad: every tick, and its retry.
 	want := map[string]int{"Five": 288, "Hourly": 22, "Daily": 1, "Bad": 289}
@@ -131,7 +132,7 @@ func TestPackOverASimulatedDay(t *testing.T) {
 		t.Errorf("runs %v, want %v", runs, want)
 	}
 	var high, other, failing []string
-	for _, m := range w.slack.Messages() {
+	for _, m := range w.Slack.Messages() {
 		text := m.Text + string(m.Blocks)
 		switch {
 		case strings.Contains(text, "huntwatch is failing"):
@@ -166,16 +167,16 @@ func TestPackOfFiftyInOneTick(t *testing.T) {
 		}
 	}
 	t0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	w := newWorld(t)
-	w.la.Answer(packAnswer(t0))
-	p := w.startArgs(t, []string{"--host-clock", "--slack-min-interval=-1ns"}, "HUNTS="+dir)
+	w := e2e.NewWorld(t)
+	w.LA.Answer(packAnswer(t0))
+	p := w.StartArgs(t, []string{"--host-clock", "--slack-min-interval=-1ns"}, "HUNTS="+dir)
 	started := time.Now()
-	r := p.invokeWith(t, tickPayload(t0))
+	r := p.InvokeWith(t, tickPayload(t0))
 	took := time.Since(started)
-	if r.status != 200 || !strings.Contains(strings.Join(r.logs, "\n"), "50 hunts, 50 due, 50 run, 0 failed") {
-		t.Fatalf("status %d, logs %q\n%s", r.status, r.logs, p.err)
+	if r.Status != 200 || !strings.Contains(strings.Join(r.Logs, "\n"), "50 hunts, 50 due, 50 run, 0 failed") {
+		t.Fatalf("status %d, logs %q\n%s", r.Status, r.Logs, p.Stderr)
 	}
-	if n := len(w.slack.Messages()); n != 50 {
+	if n := len(w.Slack.Messages()); n != 50 {
 		t.Errorf("%d messages, want one per rule", n)
 	}
 	t.Logf("a pack of 50 rules, all due: one tick in %s (function timeout: 10 min; the tick stops starting hunts %s before it)", took.Round(time.Millisecond), "2m")

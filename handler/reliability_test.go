@@ -22,6 +22,7 @@ import (
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
 	"github.com/huntwatch/huntwatch/handler/internal/loopback"
@@ -51,113 +52,80 @@ const invocationLimit = 90 * time.Second
 // rig is one case: its world, its handler process, and the findings Log Analytics returns.
 type rig struct {
 	t    *testing.T
-	w    *world
-	p    *handlerProcess
+	w    *e2e.World
+	p    *e2e.Process
 	args []string
 	fps  []string
 }
 
 func newRig(t *testing.T, args ...string) *rig {
 	t.Helper()
-	r := &rig{t: t, w: newWorld(t), args: append(append([]string{}, suiteFlags...), args...)}
+	r := &rig{t: t, w: e2e.NewWorld(t), args: append(append([]string{}, suiteFlags...), args...)}
 	var rows [][]any
 	for i := 1; i <= 3; i++ {
 		fp := fmt.Sprintf("fp-%d", i)
 		r.fps = append(r.fps, fp)
 		rows = append(rows, finding(i, fmt.Sprintf("corr-%d", i), fmt.Sprintf("vm-%d", i), fp, fmt.Sprintf(`Get-Item C:\data\%d`, i)))
 	}
-	r.w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: rows})
+	r.w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rows})
 	return r
 }
 
+// ownWorld starts a world of the test's own and the handler in it with suiteFlags, for the tests
+// that are not fault cases, and runs the test in parallel; like the suite, it is skipped with -short.
+func ownWorld(t *testing.T) (*e2e.World, *e2e.Process) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
+	t.Parallel()
+	w := e2e.NewWorld(t)
+	return w, w.StartArgs(t, suiteFlags)
+}
+
 // start starts (or restarts) the handler with the rig's flags.
-func (r *rig) start(extraEnv ...string) *handlerProcess {
+func (r *rig) start(extraEnv ...string) *e2e.Process {
 	r.t.Helper()
-	r.p = r.w.startArgs(r.t, r.args, extraEnv...)
+	r.p = r.w.StartArgs(r.t, r.args, extraEnv...)
 	return r.p
 }
 
-// result is one invocation's answer.
-type result struct {
-	status int
-	logs   []string
-	err    error // transport error or timeout: the invocation did not answer
-	took   time.Duration
-}
-
-func (res result) String() string {
-	if res.err != nil {
-		return fmt.Sprintf("no answer after %s: %v", res.took.Round(time.Millisecond), res.err)
-	}
-	return fmt.Sprintf("status %d after %s, logs %q", res.status, res.took.Round(time.Millisecond), res.logs)
-}
-
-// call POSTs body to /function, bounded by limit, and decodes the host protocol's answer.
-func (p *handlerProcess) call(limit time.Duration, body string) result {
-	c := &http.Client{Timeout: limit}
-	start := time.Now()
-	resp, err := c.Post(p.url+"/function", "application/json", strings.NewReader(body))
-	res := result{err: err}
-	if err == nil {
-		var reply struct {
-			Outputs     map[string]any
-			Logs        []string
-			ReturnValue any
-		}
-		err = json.NewDecoder(resp.Body).Decode(&reply)
-		resp.Body.Close()
-		res.status, res.logs = resp.StatusCode, reply.Logs
-		if ct := resp.Header.Get("Content-Type"); err == nil && ct != "application/json" {
-			err = fmt.Errorf("content type %q", ct)
-		}
-		res.err = err
-	}
-	res.took = time.Since(start)
-	return res
-}
-
 // invoke runs one timer invocation and wants status.
-func (r *rig) invoke(status int) result {
+func (r *rig) invoke(status int) e2e.Result {
 	r.t.Helper()
-	res := r.p.call(invocationLimit, timerPayload)
-	if res.err != nil || res.status != status {
-		r.t.Fatalf("invocation: %s, want status %d\nstderr:\n%s", res, status, r.p.err)
+	res := r.p.Call(invocationLimit, e2e.TimerPayload)
+	if res.Err != nil || res.Status != status {
+		r.t.Fatalf("invocation: %s, want status %d\nstderr:\n%s", res, status, r.p.Stderr)
 	}
 	return res
 }
 
 // async starts an invocation and returns its result later.
-func (r *rig) async() <-chan result {
-	ch := make(chan result, 1)
+func (r *rig) async() <-chan e2e.Result {
+	ch := make(chan e2e.Result, 1)
 	p := r.p
-	go func() { ch <- p.call(invocationLimit, timerPayload) }()
+	go func() { ch <- p.Call(invocationLimit, e2e.TimerPayload) }()
 	return ch
 }
 
+// asyncHeld is async, returning once the invocation's first Slack call has arrived and is held
+// there (processed first when accept is set; either way the handler waits for the answer).
+func (r *rig) asyncHeld(accept bool) (*fakeslack.Hold, <-chan e2e.Result) {
+	r.t.Helper()
+	h := r.w.Slack.HoldNext(accept)
+	ch := r.async()
+	waitHold(r.t, h)
+	return h, ch
+}
+
 // await waits for an async invocation and wants status.
-func (r *rig) await(ch <-chan result, status int) result {
+func (r *rig) await(ch <-chan e2e.Result, status int) e2e.Result {
 	r.t.Helper()
 	res := <-ch
-	if res.err != nil || res.status != status {
-		r.t.Fatalf("invocation: %s, want status %d\nstderr:\n%s", res, status, r.p.err)
+	if res.Err != nil || res.Status != status {
+		r.t.Fatalf("invocation: %s, want status %d\nstderr:\n%s", res, status, r.p.Stderr)
 	}
 	return res
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	pollEvery(t, what, limit, 10*time.Millisecond, cond)
-}
-
-// pollEvery is waitFor with a poll interval.
-func pollEvery(t *testing.T, what string, limit, interval time.Duration, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(limit); !cond(); time.Sleep(interval) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", limit, what)
-		}
-	}
 }
 
 // waitHold waits until the held Slack call arrived.
@@ -183,9 +151,9 @@ func posts(s *fakeslack.Server, fp string) int {
 }
 
 // store opens the world's table as the handler does.
-func (w *world) store(t *testing.T) *tablestore.Store {
+func store(t *testing.T, w *e2e.World) *tablestore.Store {
 	t.Helper()
-	s, err := tablestore.FromConnectionString(nil, w.tables.ConnectionString(), "HuntFindings", nil)
+	s, err := tablestore.FromConnectionString(nil, w.Tables.ConnectionString(), "HuntFindings", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +161,11 @@ func (w *world) store(t *testing.T) *tablestore.Store {
 }
 
 // state loads the bundled hunt's stored state.
-func (w *world) state(t *testing.T) *hunt.State {
+func state(t *testing.T, w *e2e.World) *hunt.State {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := w.store(t).Load(ctx, bundledHuntID)
+	st, err := store(t, w).Load(ctx, bundledHuntID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,9 +183,9 @@ type outcome struct {
 func (r *rig) check(want map[string]int) outcome {
 	r.t.Helper()
 	var o outcome
-	st := r.w.state(r.t)
+	st := state(r.t, r.w)
 	for _, fp := range r.fps {
-		n := posts(r.w.slack, fp)
+		n := posts(r.w.Slack, fp)
 		switch {
 		case n == 0:
 			o.lost++
@@ -270,7 +238,12 @@ func (rp *report) print(t *testing.T) {
 	}
 }
 
+// runFaultCases runs each case in parallel, in a world of its own, and logs the RESULT lines of
+// group. Like the rest of the suite, it is skipped with -short.
 func runFaultCases(t *testing.T, group string, cases []faultCase) {
+	if testing.Short() {
+		t.Skip("slow end-to-end test: skipped with -short")
+	}
 	rp := &report{}
 	t.Cleanup(func() { rp.print(t) })
 	for _, c := range cases {
@@ -278,7 +251,7 @@ func runFaultCases(t *testing.T, group string, cases []faultCase) {
 			t.Parallel()
 			r := newRig(t, c.args...)
 			observed := c.run(t, r)
-			if r.p == nil || exited(r.p) {
+			if r.p == nil || r.p.Exited() {
 				r.start()
 			}
 			// The healthy run: everything pending is delivered, and nothing twice.
@@ -292,84 +265,49 @@ func runFaultCases(t *testing.T, group string, cases []faultCase) {
 	}
 }
 
-func exited(p *handlerProcess) bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // nothingPosted is the common expectation of a run that failed before posting.
 func nothingPosted(t *testing.T, r *rig) {
 	t.Helper()
-	if n := len(r.w.slack.Messages()); n != 0 {
+	if n := len(r.w.Slack.Messages()); n != 0 {
 		t.Errorf("%d messages posted by a run that failed before posting", n)
 	}
 }
 
 func TestReliabilityLogAnalytics(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
 	runFaultCases(t, "Log Analytics", []faultCase{
 		{name: "429 with Retry-After once", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.la.Fail(fakeazure.Fault{Status: 429, RetryAfter: "1"})
+			r.w.LA.Fail(fakeazure.Fault{Status: 429, RetryAfter: "1"})
 			res := r.invoke(http.StatusOK)
-			reqs := r.w.la.Requests()
-			if len(reqs) != 2 || res.took < time.Second {
-				t.Errorf("%d requests in %s: want the SDK to retry once after Retry-After", len(reqs), res.took)
+			reqs := r.w.LA.Requests()
+			if len(reqs) != 2 || res.Took < time.Second {
+				t.Errorf("%d requests in %s: want the SDK to retry once after Retry-After", len(reqs), res.Took)
 			}
-			return fmt.Sprintf("SDK waits Retry-After (1 s) and retries; run succeeds in %s", res.took.Round(100*time.Millisecond))
+			return fmt.Sprintf("SDK waits Retry-After (1 s) and retries; run succeeds in %s", res.Took.Round(100*time.Millisecond))
 		}},
-		{name: "429 with Retry-After beyond the retries", run: func(t *testing.T, r *rig) string {
-			r.start()
-			for range 4 {
-				r.w.la.Fail(fakeazure.Fault{Status: 429, RetryAfter: "1"})
-			}
-			res := r.invoke(http.StatusInternalServerError)
-			nothingPosted(t, r)
-			return fmt.Sprintf("3 retries, then the run fails in %s (HTTP 500 to the host), window kept", res.took.Round(100*time.Millisecond))
-		}},
-		{name: "500 on every attempt", run: func(t *testing.T, r *rig) string {
-			r.start()
-			for range 4 {
-				r.w.la.Fail(fakeazure.Fault{Status: 500})
-			}
-			res := r.invoke(http.StatusInternalServerError)
-			nothingPosted(t, r)
-			return fmt.Sprintf("retried with backoff, run fails in %s, nothing posted", res.took.Round(100*time.Millisecond))
-		}},
-		{name: "503 on every attempt", run: func(t *testing.T, r *rig) string {
-			r.start()
-			for range 4 {
-				r.w.la.Fail(fakeazure.Fault{Status: 503})
-			}
-			res := r.invoke(http.StatusInternalServerError)
-			nothingPosted(t, r)
-			return fmt.Sprintf("retried with backoff, run fails in %s, nothing posted", res.took.Round(100*time.Millisecond))
-		}},
+		{name: "429 with Retry-After beyond the retries", run: queryFailsAlways(fakeazure.Fault{Status: 429, RetryAfter: "1"},
+			"3 retries, then the run fails in %s (HTTP 500 to the host), window kept")},
+		{name: "500 on every attempt", run: queryFailsAlways(fakeazure.Fault{Status: 500}, "retried with backoff, run fails in %s, nothing posted")},
+		{name: "503 on every attempt", run: queryFailsAlways(fakeazure.Fault{Status: 503}, "retried with backoff, run fails in %s, nothing posted")},
 		{name: "answer slower than the query deadline", args: []string{"--query-timeout=1s"}, run: func(t *testing.T, r *rig) string {
 			r.start()
 			for range 4 {
-				r.w.la.Fail(fakeazure.Fault{Delay: time.Hour})
+				r.w.LA.Fail(fakeazure.Fault{Delay: time.Hour})
 			}
 			res := r.invoke(http.StatusInternalServerError)
-			if res.took > 10*time.Second {
-				t.Errorf("run took %s with a 2 s query deadline", res.took)
+			if res.Took > 10*time.Second {
+				t.Errorf("run took %s with a 2 s query deadline", res.Took)
 			}
 			nothingPosted(t, r)
-			r.w.la.Heal()
-			return fmt.Sprintf("query deadline (2 s with --query-timeout=1s) ends the call; run fails in %s", res.took.Round(100*time.Millisecond))
+			r.w.LA.Heal()
+			return fmt.Sprintf("query deadline (2 s with --query-timeout=1s) ends the call; run fails in %s", res.Took.Round(100*time.Millisecond))
 		}},
 		{name: "partial result", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.la.Fail(fakeazure.Fault{Partial: "Query result set has exceeded the internal data size limit"})
+			r.w.LA.Fail(fakeazure.Fault{Partial: "Query result set has exceeded the internal data size limit"})
 			r.invoke(http.StatusInternalServerError)
 			for _, fp := range r.fps {
-				if posts(r.w.slack, fp) != 1 {
+				if posts(r.w.Slack, fp) != 1 {
 					t.Errorf("%s: the rows of a partial result are delivered", fp)
 				}
 			}
@@ -377,39 +315,53 @@ func TestReliabilityLogAnalytics(t *testing.T) {
 		}},
 		{name: "malformed body", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.la.Fail(fakeazure.Fault{Body: `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Caller","type":"str`})
+			r.w.LA.Fail(fakeazure.Fault{Body: `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Caller","type":"str`})
 			r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
 			return "decode error; run fails, nothing posted"
 		}},
 		{name: "column missing", run: func(t *testing.T, r *rig) string {
 			r.start()
-			cols := slices.DeleteFunc(slices.Clone(e2eColumns), func(c fakeazure.Column) bool { return c.Name == "ScriptFingerprintHash" })
-			r.w.la.Fail(fakeazure.Fault{Body: answer(cols, nil)})
+			cols := slices.DeleteFunc(slices.Clone(e2e.Columns), func(c fakeazure.Column) bool { return c.Name == "ScriptFingerprintHash" })
+			r.w.LA.Fail(fakeazure.Fault{Body: answer(cols, nil)})
 			res := r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
-			if !strings.Contains(strings.Join(res.logs, " "), "ScriptFingerprintHash") {
-				t.Errorf("the error does not name the missing column: %q", res.logs)
+			if !strings.Contains(strings.Join(res.Logs, " "), "ScriptFingerprintHash") {
+				t.Errorf("the error does not name the missing column: %q", res.Logs)
 			}
 			return "run fails naming the column, nothing posted"
 		}},
 		{name: "column of another type", run: func(t *testing.T, r *rig) string {
 			r.start()
-			cols := append([]fakeazure.Column(nil), e2eColumns...)
+			cols := append([]fakeazure.Column(nil), e2e.Columns...)
 			cols[0].Type = "long" // TimeGenerated, with RFC 3339 strings in it
-			r.w.la.Fail(fakeazure.Fault{Body: answer(cols, [][]any{finding(1, "corr-1", "vm-1", "fp-1", "x")})})
+			r.w.LA.Fail(fakeazure.Fault{Body: answer(cols, [][]any{finding(1, "corr-1", "vm-1", "fp-1", "x")})})
 			r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
 			return "run fails naming row and column, nothing posted"
 		}},
 		{name: "empty result", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.la.Fail(fakeazure.Fault{Body: answer(e2eColumns, nil)})
+			r.w.LA.Fail(fakeazure.Fault{Body: answer(e2e.Columns, nil)})
 			r.invoke(http.StatusOK)
 			nothingPosted(t, r)
 			return "run succeeds with nothing to post"
 		}},
 	})
+}
+
+// queryFailsAlways is a case whose query meets fault at every attempt (the first and the SDK's
+// three retries): the run fails and posts nothing. observed is its RESULT text, %s the run's time.
+func queryFailsAlways(fault fakeazure.Fault, observed string) func(t *testing.T, r *rig) string {
+	return func(t *testing.T, r *rig) string {
+		r.start()
+		for range 4 {
+			r.w.LA.Fail(fault)
+		}
+		res := r.invoke(http.StatusInternalServerError)
+		nothingPosted(t, r)
+		return fmt.Sprintf(observed, res.Took.Round(100*time.Millisecond))
+	}
 }
 
 // answer is a query API answer body with one table.
@@ -422,98 +374,86 @@ func answer(cols []fakeazure.Column, rows [][]any) string {
 }
 
 func TestReliabilityIdentity(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
 	runFaultCases(t, "Managed identity", []faultCase{
 		{name: "endpoint unavailable, then back", run: func(t *testing.T, r *rig) string {
-			r.w.id.Unavailable(1000)
+			r.w.Identity.Unavailable(1000)
 			r.start()
 			res := r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
-			r.w.id.Unavailable(0)
-			return fmt.Sprintf("token request retried, run fails in %s; the next run gets a token", res.took.Round(100*time.Millisecond))
+			r.w.Identity.Unavailable(0)
+			return fmt.Sprintf("token request retried, run fails in %s; the next run gets a token", res.Took.Round(100*time.Millisecond))
 		}},
 	})
 }
 
 func TestReliabilityTableStorage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
 	runFaultCases(t, "Table Storage", []faultCase{
 		{name: "Azurite stopped before a run", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.tables.Stop()
+			r.w.Tables.Stop()
 			res := r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
-			r.w.tables.Restart()
-			return fmt.Sprintf("load fails after the SDK's retries (%s), nothing posted", res.took.Round(100*time.Millisecond))
+			r.w.Tables.Restart()
+			return fmt.Sprintf("load fails after the SDK's retries (%s), nothing posted", res.Took.Round(100*time.Millisecond))
 		}},
 		{name: "endpoint accepts connections and never answers", run: func(t *testing.T, r *rig) string {
 			hole := blackHole(t)
-			conn := strings.Replace(r.w.tables.ConnectionString(), r.w.tables.Addr(), hole, 1)
+			conn := strings.Replace(r.w.Tables.ConnectionString(), r.w.Tables.Addr(), hole, 1)
 			r.start("DEDUP_TABLE_CONNECTION=" + conn)
 			res := r.invoke(http.StatusInternalServerError)
 			nothingPosted(t, r)
-			r.p.kill()
-			return fmt.Sprintf("each store call is bounded (30 s): the run fails in %s, nothing posted", res.took.Round(100*time.Millisecond))
+			r.p.Kill()
+			return fmt.Sprintf("each store call is bounded (30 s): the run fails in %s, nothing posted", res.Took.Round(100*time.Millisecond))
 		}},
 		{name: "Azurite stopped while posting, back before the run ends", run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(false)
-			ch := r.async()
-			waitHold(t, h)
-			r.w.tables.Stop()
+			h, ch := r.asyncHeld(false)
+			r.w.Tables.Stop()
 			h.Release()
-			waitFor(t, "Slack accepted the held post", 10*time.Second, func() bool { return len(r.w.slack.Messages()) == 1 })
-			r.w.tables.Restart() // with its data; the SDK is still retrying the delivery record
+			e2e.WaitFor(t, "Slack accepted the held post", 10*time.Second, func() bool { return len(r.w.Slack.Messages()) == 1 })
+			r.w.Tables.Restart() // with its data; the SDK is still retrying the delivery record
 			res := <-ch
-			if res.err != nil {
+			if res.Err != nil {
 				t.Fatalf("invocation: %s", res)
 			}
-			return fmt.Sprintf("status %d; the delivery record is retried until Azurite is back, nothing posted twice", res.status)
+			return fmt.Sprintf("status %d; the delivery record is retried until Azurite is back, nothing posted twice", res.Status)
 		}},
 		{name: "Azurite stopped while posting, down for the rest of the run", run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(false)
-			ch := r.async()
-			waitHold(t, h)
-			r.w.tables.Stop()
+			h, ch := r.asyncHeld(false)
+			r.w.Tables.Stop()
 			h.Release()
 			res := r.await(ch, http.StatusInternalServerError)
-			if n := len(r.w.slack.Messages()); n != 1 {
+			if n := len(r.w.Slack.Messages()); n != 1 {
 				t.Errorf("%d messages: posting must stop once a delivery cannot be recorded", n)
 			}
-			r.w.tables.Restart()
-			return fmt.Sprintf("run fails in %s after one post; the process keeps the unrecorded delivery and the unreleased claims and writes them first in the next run", res.took.Round(100*time.Millisecond))
+			r.w.Tables.Restart()
+			return fmt.Sprintf("run fails in %s after one post; the process keeps the unrecorded delivery and the unreleased claims and writes them first in the next run", res.Took.Round(100*time.Millisecond))
 		}},
 		{name: "conflict on the claim (another invocation won)", run: func(t *testing.T, r *rig) string {
 			r.start()
-			other := r.w.startArgs(t, r.args)
+			other := r.w.StartArgs(t, r.args)
 			gate := make(chan struct{})
 			t.Cleanup(func() { closeOnce(gate) })
-			r.w.la.Fail(fakeazure.Fault{Until: gate}) // our query waits, after our state was loaded
+			r.w.LA.Fail(fakeazure.Fault{Until: gate}) // our query waits, after our state was loaded
 			ch := r.async()
-			waitFor(t, "our query reached Log Analytics", 10*time.Second, func() bool { return len(r.w.la.Requests()) == 1 })
-			if res := other.call(invocationLimit, timerPayload); res.err != nil || res.status != 200 {
+			e2e.WaitFor(t, "our query reached Log Analytics", 10*time.Second, func() bool { return len(r.w.LA.Requests()) == 1 })
+			if res := other.Call(invocationLimit, e2e.TimerPayload); res.Err != nil || res.Status != 200 {
 				t.Fatalf("the other invocation: %s", res)
 			}
 			closeOnce(gate)
 			res := r.await(ch, http.StatusOK)
-			if !strings.Contains(strings.Join(res.logs, " "), " 0 posted") {
-				t.Errorf("the losing invocation posted: %q", res.logs)
+			if !strings.Contains(strings.Join(res.Logs, " "), " 0 posted") {
+				t.Errorf("the losing invocation posted: %q", res.Logs)
 			}
 			return "the other invocation posts all; ours loses each claim (insert conflict) and posts nothing"
 		}},
 		{name: "ETag mismatch on the delivery update", run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(false)
-			ch := r.async()
-			waitHold(t, h)
+			h, ch := r.asyncHeld(false)
 			// Someone else updates fp-1's row while we post it.
 			ctx := context.Background()
-			s := r.w.store(t)
+			s := store(t, r.w)
 			st, err := s.Load(ctx, bundledHuntID)
 			if err != nil {
 				t.Fatal(err)
@@ -525,7 +465,7 @@ func TestReliabilityTableStorage(t *testing.T) {
 			}
 			h.Release()
 			r.await(ch, http.StatusOK)
-			if got := r.w.state(t).Records["fp-1"]; got.State != hunt.Delivered || got.Attempts != 8 {
+			if got := state(t, r.w).Records["fp-1"]; got.State != hunt.Delivered || got.Attempts != 8 {
 				t.Errorf("fp-1 after the conflict: %+v, want delivered on top of the other update", got)
 			}
 			return "412 on the update; reloaded and the delivery applied to the newer row"
@@ -573,109 +513,74 @@ func closeOnce(ch chan struct{}) {
 }
 
 func TestReliabilitySlack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
 	runFaultCases(t, "Slack", []faultCase{
 		{name: "429 with Retry-After for several calls", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.slack.RateLimitNext(5, 1)
+			r.w.Slack.RateLimitNext(5, 1)
 			res := r.invoke(http.StatusInternalServerError)
-			if n := len(r.w.slack.Messages()); n != 0 {
+			if n := len(r.w.Slack.Messages()); n != 0 {
 				t.Errorf("%d messages", n)
 			}
-			return fmt.Sprintf("waits Retry-After 1 s between 4 attempts, gives up (unavailable) in %s; the next run waits out the last 429 and posts", res.took.Round(100*time.Millisecond))
+			return fmt.Sprintf("waits Retry-After 1 s between 4 attempts, gives up (unavailable) in %s; the next run waits out the last 429 and posts", res.Took.Round(100*time.Millisecond))
 		}},
 		{name: "500 for a whole run", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.slack.FailNext(1000, 500)
+			r.w.Slack.FailNext(1000, 500)
 			res := r.invoke(http.StatusInternalServerError)
-			r.w.slack.Heal()
-			return fmt.Sprintf("one post retried with backoff, then the run stops posting and releases its claims (%s)", res.took.Round(100*time.Millisecond))
+			r.w.Slack.Heal()
+			return fmt.Sprintf("one post retried with backoff, then the run stops posting and releases its claims (%s)", res.Took.Round(100*time.Millisecond))
 		}},
-		{name: "invalid_auth", run: func(t *testing.T, r *rig) string {
-			r.start()
-			r.w.slack.ErrorNext(1000, "invalid_auth")
-			r.invoke(http.StatusInternalServerError)
-			if calls := len(r.w.slack.Calls()); calls != 1 {
-				t.Errorf("%d calls: the run must stop at the first invalid_auth", calls)
-			}
-			r.w.slack.Heal()
-			return "stops at the first refusal, claims released, error names the cause"
-		}},
-		{name: "channel_not_found", run: func(t *testing.T, r *rig) string {
-			r.start()
-			r.w.slack.ErrorNext(1000, "channel_not_found")
-			r.invoke(http.StatusInternalServerError)
-			if calls := len(r.w.slack.Calls()); calls != 1 {
-				t.Errorf("%d calls: the run must stop at the first channel_not_found", calls)
-			}
-			r.w.slack.Heal()
-			return "stops at the first refusal, claims released"
-		}},
+		{name: "invalid_auth", run: slackRefusesAlways("invalid_auth", "stops at the first refusal, claims released, error names the cause")},
+		{name: "channel_not_found", run: slackRefusesAlways("channel_not_found", "stops at the first refusal, claims released")},
 		{name: "invalid_blocks for one message", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.slack.RefuseIf("invalid_blocks", func(m fakeslack.Message) bool { return strings.Contains(string(m.Blocks), "`fp-2`") })
+			r.w.Slack.RefuseIf("invalid_blocks", func(m fakeslack.Message) bool { return strings.Contains(string(m.Blocks), "`fp-2`") })
 			r.invoke(http.StatusOK)
-			if posts(r.w.slack, "fp-1") != 1 || posts(r.w.slack, "fp-3") != 1 {
+			if posts(r.w.Slack, "fp-1") != 1 || posts(r.w.Slack, "fp-3") != 1 {
 				t.Error("the refused message blocked the others")
 			}
 			return "that finding goes out as plain text; the others are unaffected"
 		}},
 		{name: "invalid_blocks, plain text refused too", run: func(t *testing.T, r *rig) string {
 			r.start()
-			r.w.slack.RefuseIf("invalid_blocks", func(m fakeslack.Message) bool {
+			r.w.Slack.RefuseIf("invalid_blocks", func(m fakeslack.Message) bool {
 				return strings.Contains(string(m.Blocks), "`fp-2`") || strings.Contains(m.Text, "fp-2")
 			})
 			r.invoke(http.StatusInternalServerError)
-			if posts(r.w.slack, "fp-1") != 1 || posts(r.w.slack, "fp-3") != 1 {
+			if posts(r.w.Slack, "fp-1") != 1 || posts(r.w.Slack, "fp-3") != 1 {
 				t.Error("the refused message blocked the others")
 			}
-			r.w.slack.Heal()
+			r.w.Slack.Heal()
 			return "that finding stays pending with its error; the others are posted; the run reports failure"
 		}},
 		{name: "webhook answering 404", run: func(t *testing.T, r *rig) string {
-			useWebhook(t, r)
-			r.start()
-			r.w.slack.ErrorNext(1000, "no_service")
-			r.invoke(http.StatusInternalServerError)
-			if calls := len(r.w.slack.Calls()); calls != 1 {
-				t.Errorf("%d calls: the run must stop at the first 404", calls)
-			}
-			r.w.slack.Heal()
-			return "404 no_service: unavailable, stops, claims released"
+			r.w.UseWebhook(t)
+			return slackRefusesAlways("no_service", "404 no_service: unavailable, stops, claims released")(t, r)
 		}},
 	})
 }
 
-// useWebhook points the rig's handler at an incoming webhook.
-func useWebhook(t *testing.T, r *rig) { r.w.useWebhook(t) }
-
-// useWebhook points the world's handler at an incoming webhook (over TLS: the setting must be https).
-func (w *world) useWebhook(t *testing.T) {
-	t.Helper()
-	w.slack = fakeslack.New(t, fakeslack.WithTLS())
-	var env []string
-	for _, kv := range w.env {
-		if !strings.HasPrefix(kv, "SLACK_") {
-			env = append(env, kv)
+// slackRefusesAlways is a case whose every Slack call is refused with code, until the healthy run:
+// the run stops at the first refusal. observed is its RESULT text.
+func slackRefusesAlways(code, observed string) func(t *testing.T, r *rig) string {
+	return func(t *testing.T, r *rig) string {
+		r.start()
+		r.w.Slack.ErrorNext(1000, code)
+		r.invoke(http.StatusInternalServerError)
+		if calls := len(r.w.Slack.Calls()); calls != 1 {
+			t.Errorf("%d calls: the run must stop at the first %s", calls, code)
 		}
+		r.w.Slack.Heal()
+		return observed
 	}
-	w.env = append(env, "SLACK_WEBHOOK_URL="+w.slack.WebhookURL())
 }
 
 func TestReliabilityProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
 	runFaultCases(t, "Process", []faultCase{
 		{name: "SIGKILL while posting, before Slack accepted", args: []string{"--lease=2s"}, run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(false)
-			ch := r.async()
-			waitHold(t, h)
-			r.p.cmd.Process.Signal(syscall.SIGKILL)
-			<-r.p.done
+			h, ch := r.asyncHeld(false)
+			r.p.Kill()
 			<-h.Gone()
 			<-ch
 			r.start()
@@ -684,11 +589,8 @@ func TestReliabilityProcess(t *testing.T) {
 		}},
 		{name: "SIGKILL after Slack accepted, before the delivery was recorded", args: []string{"--lease=2s"}, run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(true)
-			ch := r.async()
-			waitHold(t, h) // Slack has fp-1; the handler has not heard back
-			r.p.cmd.Process.Signal(syscall.SIGKILL)
-			<-r.p.done
+			_, ch := r.asyncHeld(true) // Slack has fp-1; the handler has not heard back
+			r.p.Kill()
 			<-ch
 			r.start()
 			n := untilSettled(t, r)
@@ -696,13 +598,11 @@ func TestReliabilityProcess(t *testing.T) {
 		}, dups: map[string]int{"fp-1": 1}},
 		{name: "SIGTERM during a run that finishes within the grace", args: []string{"--grace=20s"}, run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(false)
-			ch := r.async()
-			waitHold(t, h)
-			r.p.cmd.Process.Signal(syscall.SIGTERM)
+			h, ch := r.asyncHeld(false)
+			r.p.Cmd.Process.Signal(syscall.SIGTERM)
 			// New work is refused at once (the listener closes), the run in flight goes on.
-			waitFor(t, "the listener closed after SIGTERM", 10*time.Second, func() bool {
-				c, err := net.DialTimeout("tcp", strings.TrimPrefix(r.p.url, "http://"), time.Second)
+			e2e.WaitFor(t, "the listener closed after SIGTERM", 10*time.Second, func() bool {
+				c, err := net.DialTimeout("tcp", strings.TrimPrefix(r.p.URL, "http://"), time.Second)
 				if err == nil {
 					c.Close()
 				}
@@ -710,22 +610,20 @@ func TestReliabilityProcess(t *testing.T) {
 			})
 			h.Release()
 			r.await(ch, http.StatusOK)
-			exitWithin(t, r.p, 10*time.Second)
+			r.p.WaitExit(t, 10*time.Second)
 			return "stops listening, finishes the run (all delivered and recorded), exits 0"
 		}},
 		{name: "SIGTERM during a run that outlasts the grace", args: []string{"--grace=1s"}, run: func(t *testing.T, r *rig) string {
 			r.start()
-			h := r.w.slack.HoldNext(false) // never released: Slack hangs
-			ch := r.async()
-			waitHold(t, h)
+			_, ch := r.asyncHeld(false) // never released: Slack hangs
 			sent := time.Now()
-			r.p.cmd.Process.Signal(syscall.SIGTERM)
-			exitWithin(t, r.p, 15*time.Second)
+			r.p.Cmd.Process.Signal(syscall.SIGTERM)
+			r.p.WaitExit(t, 15*time.Second)
 			took := time.Since(sent)
-			if res := <-ch; res.err == nil && res.status == 200 {
+			if res := <-ch; res.Err == nil && res.Status == 200 {
 				t.Errorf("the stopped run reported success: %s", res)
 			}
-			for fp, rec := range r.w.state(t).Records {
+			for fp, rec := range state(t, r.w).Records {
 				if rec.State != hunt.Pending || !rec.ClaimedUntil.IsZero() || rec.Finding == nil {
 					t.Errorf("%s half-recorded after SIGTERM: %+v", fp, rec)
 				}
@@ -734,31 +632,31 @@ func TestReliabilityProcess(t *testing.T) {
 		}},
 		{name: "two invocations at once, one process", run: func(t *testing.T, r *rig) string {
 			r.start()
-			gate := make(chan struct{})
-			t.Cleanup(func() { closeOnce(gate) })
-			r.w.la.Fail(fakeazure.Fault{Until: gate}, fakeazure.Fault{Until: gate})
-			a, b := r.async(), r.async()
-			waitFor(t, "both queries reached Log Analytics", 10*time.Second, func() bool { return len(r.w.la.Requests()) == 2 })
-			closeOnce(gate)
-			r.await(a, http.StatusOK)
-			r.await(b, http.StatusOK)
+			twoAtOnce(t, r, r)
 			return "both load the same state; the conditional insert gives each finding to one of them"
 		}},
 		{name: "two invocations at once, two processes", run: func(t *testing.T, r *rig) string {
 			r.start()
 			other := &rig{t: t, w: r.w, args: r.args}
 			other.start()
-			gate := make(chan struct{})
-			t.Cleanup(func() { closeOnce(gate) })
-			r.w.la.Fail(fakeazure.Fault{Until: gate}, fakeazure.Fault{Until: gate})
-			a, b := r.async(), other.async()
-			waitFor(t, "both queries reached Log Analytics", 10*time.Second, func() bool { return len(r.w.la.Requests()) == 2 })
-			closeOnce(gate)
-			r.await(a, http.StatusOK)
-			other.await(b, http.StatusOK)
+			twoAtOnce(t, r, other)
 			return "as with one process: one claim wins per finding"
 		}},
 	})
+}
+
+// twoAtOnce invokes r's handler and other's (the same or another process of the same world) at
+// once: both queries wait in Log Analytics until both have arrived. Both runs must succeed.
+func twoAtOnce(t *testing.T, r, other *rig) {
+	t.Helper()
+	gate := make(chan struct{})
+	t.Cleanup(func() { closeOnce(gate) })
+	r.w.LA.Fail(fakeazure.Fault{Until: gate}, fakeazure.Fault{Until: gate})
+	a, b := r.async(), other.async()
+	e2e.WaitFor(t, "both queries reached Log Analytics", 10*time.Second, func() bool { return len(r.w.LA.Requests()) == 2 })
+	closeOnce(gate)
+	r.await(a, http.StatusOK)
+	other.await(b, http.StatusOK)
 }
 
 // untilSettled invokes the restarted handler until the store holds nothing pending (a killed run's
@@ -766,12 +664,12 @@ func TestReliabilityProcess(t *testing.T) {
 func untilSettled(t *testing.T, r *rig) int {
 	t.Helper()
 	n := 0
-	pollEvery(t, "the killed run's findings were delivered", 30*time.Second, 100*time.Millisecond, func() bool {
+	e2e.WaitEvery(t, "the killed run's findings were delivered", 30*time.Second, 100*time.Millisecond, func() bool {
 		n++
-		if res := r.p.call(invocationLimit, timerPayload); res.err != nil || res.status != http.StatusOK {
-			t.Fatalf("run %d after restart: %s\n%s", n, res, r.p.err)
+		if res := r.p.Call(invocationLimit, e2e.TimerPayload); res.Err != nil || res.Status != http.StatusOK {
+			t.Fatalf("run %d after restart: %s\n%s", n, res, r.p.Stderr)
 		}
-		for _, rec := range r.w.state(t).Records {
+		for _, rec := range state(t, r.w).Records {
 			if rec.State != hunt.Delivered {
 				return false
 			}
@@ -781,29 +679,11 @@ func untilSettled(t *testing.T, r *rig) int {
 	return n
 }
 
-// exitWithin waits for the process to exit cleanly within limit.
-func exitWithin(t *testing.T, p *handlerProcess, limit time.Duration) {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(limit):
-		t.Fatalf("still running %s after SIGTERM", limit)
-	}
-	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("exit code %d after SIGTERM:\n%s", code, p.err)
-	}
-}
-
 // hostileMentions are Slack's special tokens: data holding them must reach Slack escaped.
 var hostileMentions = []string{"<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<https://evil.example|click>", "<!subteam^S123>"}
 
 func TestReliabilityBadInputs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
-	t.Parallel()
-	w := newWorld(t)
-	p := w.startArgs(t, suiteFlags)
+	w, p := ownWorld(t)
 	ctl := "ctl\x00\x07\x1b[31m\u202e\u2028end"
 	commands := func(n, size int) []string {
 		out := make([]string, n)
@@ -828,28 +708,28 @@ func TestReliabilityBadInputs(t *testing.T) {
 		withFields(finding(7, "corr-bad-utf8", "vm-INVALID", "fp-bad-utf8", "INVALID"), map[int]any{2: "INVALID"}),
 	}
 	// Null and empty values everywhere (the fingerprint too: it then comes from the entities).
-	nulls := make([]any, len(e2eColumns))
-	empties := make([]any, len(e2eColumns))
-	for i, c := range e2eColumns {
+	nulls := make([]any, len(e2e.Columns))
+	empties := make([]any, len(e2e.Columns))
+	for i, c := range e2e.Columns {
 		if c.Type == "string" || c.Type == "dynamic" {
 			empties[i] = ""
 		}
 	}
 	rows = append(rows, nulls, empties)
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: rows})
-	raw := strings.ReplaceAll(answer(e2eColumns, rows), "INVALID", "bad-\xff\xfe-\xc3(-\xed\xa0\x80")
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rows})
+	raw := strings.ReplaceAll(answer(e2e.Columns, rows), "INVALID", "bad-\xff\xfe-\xc3(-\xed\xa0\x80")
 	if utf8.ValidString(raw) {
 		t.Fatal("the answer is valid UTF-8")
 	}
-	w.la.Fail(fakeazure.Fault{Body: raw})
-	res := p.call(invocationLimit, timerPayload)
-	if res.err != nil || res.status != 200 {
-		t.Fatalf("hostile rows: %s\n%s", res, p.err)
+	w.LA.Fail(fakeazure.Fault{Body: raw})
+	res := p.Call(invocationLimit, e2e.TimerPayload)
+	if res.Err != nil || res.Status != 200 {
+		t.Fatalf("hostile rows: %s\n%s", res, p.Stderr)
 	}
-	msgs := w.slack.Messages()
+	msgs := w.Slack.Messages()
 	fps := []string{"fp-markup", "fp-ctl", "fp-100k", "fp-100k-list", "fp-10k", "fp-utf", "fp-bad-utf8"}
 	for _, fp := range fps {
-		if n := posts(w.slack, fp); n != 1 {
+		if n := posts(w.Slack, fp); n != 1 {
 			t.Errorf("%s posted %d times", fp, n)
 		}
 	}
@@ -869,8 +749,8 @@ func TestReliabilityBadInputs(t *testing.T) {
 		}
 	}
 	// The second run finds the same rows and posts nothing.
-	if res := p.call(invocationLimit, timerPayload); res.err != nil || res.status != 200 || len(w.slack.Messages()) != len(msgs) {
-		t.Errorf("second run: %s, %d messages", res, len(w.slack.Messages()))
+	if res := p.Call(invocationLimit, e2e.TimerPayload); res.Err != nil || res.Status != 200 || len(w.Slack.Messages()) != len(msgs) {
+		t.Errorf("second run: %s, %d messages", res, len(w.Slack.Messages()))
 	}
 	t.Logf("RESULT Bad inputs | mentions, links, markup, control characters, invalid UTF-8, 100 KB and 10,000-command lists, non-ASCII names, nulls and empties | each posted once, escaped and within Slack's limits | lost 0 | duplicates 0")
 }
@@ -951,27 +831,22 @@ func checkInert(t *testing.T, s string) {
 }
 
 func TestReliabilityStorageKeys(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
-	t.Parallel()
-	w := newWorld(t)
-	p := w.startArgs(t, suiteFlags)
+	w, p := ownWorld(t)
 	fps := []string{"a/b", `c\d`, "e#f", "g?h", "tab\there", "ü-指紋", strings.Repeat("k", 2000), "~window", "h~deadbeef"}
 	var rows [][]any
 	for i, fp := range fps {
 		rows = append(rows, finding(i, fmt.Sprintf("corr-key-%d", i), fmt.Sprintf("vm-%d", i), fp, "whoami"))
 	}
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: rows})
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rows})
 	for run := 1; run <= 2; run++ {
-		if res := p.call(invocationLimit, timerPayload); res.err != nil || res.status != 200 {
-			t.Fatalf("run %d: %s\n%s", run, res, p.err)
+		if res := p.Call(invocationLimit, e2e.TimerPayload); res.Err != nil || res.Status != 200 {
+			t.Fatalf("run %d: %s\n%s", run, res, p.Stderr)
 		}
-		if n := len(w.slack.Messages()); n != len(fps) {
+		if n := len(w.Slack.Messages()); n != len(fps) {
 			t.Fatalf("after run %d: %d messages, want %d", run, n, len(fps))
 		}
 	}
-	st := w.state(t)
+	st := state(t, w)
 	for _, fp := range fps {
 		if rec := st.Records[fp]; rec == nil || rec.State != hunt.Delivered {
 			t.Errorf("fingerprint %.40q: %+v", fp, rec)
@@ -981,24 +856,19 @@ func TestReliabilityStorageKeys(t *testing.T) {
 }
 
 func TestReliabilityRequests(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
-	t.Parallel()
-	w := newWorld(t)
-	p := w.startArgs(t, suiteFlags)
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
-	for _, body := range []string{"\x00garbage{{", timerPayload[:60], `{"Data":{"timer":{"ScheduleStatus":{"Last":"yesterday"}}}}`, strings.Repeat("[", 2<<20)} {
-		res := p.call(10*time.Second, body)
-		if res.err != nil || res.status != http.StatusBadRequest {
+	w, p := ownWorld(t)
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
+	for _, body := range []string{"\x00garbage{{", e2e.TimerPayload[:60], `{"Data":{"timer":{"ScheduleStatus":{"Last":"yesterday"}}}}`, strings.Repeat("[", 2<<20)} {
+		res := p.Call(10*time.Second, body)
+		if res.Err != nil || res.Status != http.StatusBadRequest {
 			t.Errorf("body %.30q: %s, want 400", body, res)
 		}
 	}
-	if n := len(w.slack.Messages()); n != 0 {
+	if n := len(w.Slack.Messages()); n != 0 {
 		t.Errorf("%d messages from bad invocations", n)
 	}
-	if res := p.call(invocationLimit, timerPayload); res.err != nil || res.status != 200 || posts(w.slack, "fp-1") != 1 {
-		t.Errorf("healthy invocation after bad ones: %s, %d posts\n%s", res, posts(w.slack, "fp-1"), p.err)
+	if res := p.Call(invocationLimit, e2e.TimerPayload); res.Err != nil || res.Status != 200 || posts(w.Slack, "fp-1") != 1 {
+		t.Errorf("healthy invocation after bad ones: %s, %d posts\n%s", res, posts(w.Slack, "fp-1"), p.Stderr)
 	}
 	t.Logf("RESULT Bad inputs | garbage body, truncated timer payload, bad timestamp, 2 MB body | 400 with a JSON answer, nothing run, the process stays up; the next invocation delivers | lost 0 | duplicates 0")
 }
@@ -1034,7 +904,7 @@ func TestReliabilityStartup(t *testing.T) {
 		{"secret setting with a wrong value", []string{"SLACK_WEBHOOK_URL=http://hooks.example/services/T0/B0/plainhttpsecret"}, []string{"SLACK_WEBHOOK_URL"}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		cmd := exec.CommandContext(ctx, binary(t), "serve")
+		cmd := exec.CommandContext(ctx, e2e.Build(t), "serve")
 		cmd.Env = append(append([]string{}, base...), c.env...)
 		out, err := cmd.CombinedOutput()
 		timedOut := ctx.Err() != nil

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/huntwatch/huntwatch/handler/internal/azurite"
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
-	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
 	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 )
 
@@ -27,8 +26,8 @@ import (
 func closedPort(t *testing.T) string { return loopback.Port(t) }
 
 // secretsOf lists every secret a world's handler knows, in the forms they could leak in.
-func secretsOf(w *world, webhook string) []string {
-	s := []string{w.slack.Token(), azurite.Key, url.QueryEscape(azurite.Key), accessToken, w.id.Env()["IDENTITY_HEADER"]}
+func secretsOf(w *e2e.World, webhook string) []string {
+	s := w.Secrets()
 	if webhook != "" {
 		u, _ := url.Parse(webhook)
 		s = append(s, webhook, strings.TrimPrefix(u.Path, "/webhook/"), u.Path[strings.LastIndex(u.Path, "/")+1:])
@@ -47,23 +46,23 @@ func (tr *transcript) add(s ...string) {
 	}
 }
 
-func (tr *transcript) world(w *world) {
-	for _, p := range w.procs {
-		tr.add(p.out.String(), p.err.String())
+func (tr *transcript) world(w *e2e.World) {
+	for _, p := range w.Procs {
+		tr.add(p.Stdout.String(), p.Stderr.String())
 	}
-	for _, m := range w.slack.Messages() {
+	for _, m := range w.Slack.Messages() {
 		tr.add(m.Text, string(m.Blocks))
 	}
-	for _, u := range w.slack.Uploads() {
+	for _, u := range w.Slack.Uploads() {
 		tr.add(u.Title, u.Filename, u.InitialComment, string(u.Content))
 	}
 }
 
-func (tr *transcript) call(p *handlerProcess) result {
-	res := p.call(invocationLimit, timerPayload)
-	tr.add(res.logs...)
-	if res.err != nil {
-		tr.add(res.err.Error())
+func (tr *transcript) call(p *e2e.Process) e2e.Result {
+	res := p.Call(invocationLimit, e2e.TimerPayload)
+	tr.add(res.Logs...)
+	if res.Err != nil {
+		tr.add(res.Err.Error())
 	}
 	return res
 }
@@ -92,30 +91,30 @@ func TestNoSecretInOutputBot(t *testing.T) {
 		t.Skip("slow end-to-end test: skipped with -short")
 	}
 	t.Parallel()
-	w := newWorld(t)
-	w.env = append(w.env, "HEALTH_ALERT_AFTER=1")
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
+	w := e2e.NewWorld(t)
+	w.Env = append(w.Env, "HEALTH_ALERT_AFTER=1")
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
 	tr := &transcript{}
-	p := w.startArgs(t, suiteFlags)
-	if res := tr.call(p); res.status != 200 {
+	p := w.StartArgs(t, suiteFlags)
+	if res := tr.call(p); res.Status != 200 {
 		t.Fatalf("healthy run: %s", res)
 	}
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(2, "corr-2", "vm-2", "fp-2", "whoami")}})
-	w.slack.ErrorNext(1, "invalid_auth")
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: [][]any{finding(2, "corr-2", "vm-2", "fp-2", "whoami")}})
+	w.Slack.ErrorNext(1, "invalid_auth")
 	tr.call(p)
-	w.la.Fail(fakeazure.Fault{Status: 401}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500})
+	w.LA.Fail(fakeazure.Fault{Status: 401}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500}, fakeazure.Fault{Status: 500})
 	tr.call(p)
-	w.tables.Stop()
+	w.Tables.Stop()
 	tr.call(p)
-	w.tables.Restart()
+	w.Tables.Restart()
 	// A new process: Slack unreachable, and the identity endpoint down for its first token.
-	p.kill()
-	w.id.Unavailable(1000)
-	p2 := w.startArgs(t, suiteFlags, "SLACK_API_URL=http://127.0.0.1:"+closedPort(t)+"/api/")
+	p.Kill()
+	w.Identity.Unavailable(1000)
+	p2 := w.StartArgs(t, suiteFlags, "SLACK_API_URL=http://127.0.0.1:"+closedPort(t)+"/api/")
 	tr.call(p2)
-	w.id.Unavailable(0)
+	w.Identity.Unavailable(0)
 	tr.call(p2)
-	p2.kill()
+	p2.Kill()
 	tr.world(w)
 	tr.check(t, secretsOf(w, ""), "invalid_auth", "HTTP 500", "connection refused", "posted")
 }
@@ -126,46 +125,35 @@ func TestNoSecretInOutputWebhook(t *testing.T) {
 		t.Skip("slow end-to-end test: skipped with -short")
 	}
 	t.Parallel()
-	w := newWorld(t)
-	w.slack = fakeslack.New(t, fakeslack.WithTLS())
-	var env []string
-	for _, kv := range w.env {
-		if !strings.HasPrefix(kv, "SLACK_") {
-			env = append(env, kv)
-		}
-	}
-	w.env = append(env, "SLACK_WEBHOOK_URL="+w.slack.WebhookURL(), "HEALTH_ALERT_AFTER=1")
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
+	w := e2e.NewWorld(t)
+	w.UseWebhook(t)
+	w.Env = append(w.Env, "HEALTH_ALERT_AFTER=1")
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: [][]any{finding(1, "corr-1", "vm-1", "fp-1", "whoami")}})
 	tr := &transcript{}
-	p := w.startArgs(t, suiteFlags)
-	if res := tr.call(p); res.status != 200 {
-		t.Fatalf("healthy run: %s\n%s", res, p.err)
+	p := w.StartArgs(t, suiteFlags)
+	if res := tr.call(p); res.Status != 200 {
+		t.Fatalf("healthy run: %s\n%s", res, p.Stderr)
 	}
-	w.la.SetTable(fakeazure.Table{Columns: e2eColumns, Rows: [][]any{finding(2, "corr-2", "vm-2", "fp-2", "whoami")}})
-	w.slack.ErrorNext(2, "no_service")
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: [][]any{finding(2, "corr-2", "vm-2", "fp-2", "whoami")}})
+	w.Slack.ErrorNext(2, "no_service")
 	tr.call(p)
-	p.kill()
+	p.Kill()
 	// The same secret path on a port where nothing listens: the transport's error holds the URL.
-	dead := strings.Replace(w.slack.WebhookURL(), w.slack.WebhookURL()[:strings.Index(w.slack.WebhookURL(), "/webhook/")], "https://127.0.0.1:"+closedPort(t), 1)
-	p2 := w.startArgs(t, suiteFlags, "SLACK_WEBHOOK_URL="+dead)
+	dead := strings.Replace(w.Slack.WebhookURL(), w.Slack.WebhookURL()[:strings.Index(w.Slack.WebhookURL(), "/webhook/")], "https://127.0.0.1:"+closedPort(t), 1)
+	p2 := w.StartArgs(t, suiteFlags, "SLACK_WEBHOOK_URL="+dead)
 	tr.call(p2)
-	p2.kill()
+	p2.Kill()
 	tr.world(w)
-	tr.check(t, append(secretsOf(w, w.slack.WebhookURL()), dead), "no_service", "posted")
+	tr.check(t, append(secretsOf(w, w.Slack.WebhookURL()), dead), "no_service", "posted")
 }
 
 // The handler listens on 127.0.0.1 only: its log says so, and this machine's other addresses
 // refuse the port.
 func TestListensOnLoopbackOnly(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow end-to-end test: skipped with -short")
-	}
-	t.Parallel()
-	w := newWorld(t)
-	p := w.startArgs(t, suiteFlags)
+	_, p := ownWorld(t)
 	var addr string
-	waitFor(t, "the listening line in the log", 10*time.Second, func() bool {
-		for _, line := range strings.Split(p.out.String(), "\n") {
+	e2e.WaitFor(t, "the listening line in the log", 10*time.Second, func() bool {
+		for _, line := range strings.Split(p.Stdout.String(), "\n") {
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
 				addr = rec.Addr
@@ -196,7 +184,7 @@ func TestListensOnLoopbackOnly(t *testing.T) {
 			t.Errorf("the handler answers on %s", ipnet.IP)
 		}
 	}
-	if resp, err := http.Get(p.url + "/"); err != nil || resp.StatusCode != 200 {
+	if resp, err := http.Get(p.URL + "/"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("not serving on loopback: %v", err)
 	} else {
 		resp.Body.Close()

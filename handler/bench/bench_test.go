@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 )
 
@@ -75,9 +77,7 @@ func addNote(key, note string) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	e2e.RemoveBinaries()
 	if len(order) > 0 {
 		var b strings.Builder
 		host, _ := os.Hostname()
@@ -111,24 +111,23 @@ func TestMain(m *testing.M) {
 // (serve --slack-min-interval=-1ns) so that the wall time is the handler's and not the pacing's
 // (BenchmarkFlood measures the pacing).
 func BenchmarkAllNew(b *testing.B) {
-	bin, _ := built(b)
 	w := newWorld(b)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			w.la.SetTable(fakeazure.Table{Columns: columns, Rows: rowsOf(n, time.Now().UTC())})
+			w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rowsOf(n, time.Now().UTC())})
 			var walls []time.Duration
 			var rss, totals, calls []int64
 			var tr trips
 			var summary string
 			for rep := range *reps {
 				table := fmt.Sprintf("BenchNew%dr%d", n, rep)
-				p, _ := start(b, bin, w.env(table), "serve", "--slack-min-interval=-1ns")
+				p := w.start(b, table, "--slack-min-interval=-1ns")
 				w.proxy.take()
-				before := len(w.slack.Calls())
-				d, sum := p.invoke(b)
+				before := len(w.Slack.Calls())
+				d, sum := invoke(b, p)
 				tr = w.proxy.take()
-				calls = append(calls, int64(len(w.slack.Calls())-before))
-				rss = append(rss, p.stop(b))
+				calls = append(calls, int64(len(w.Slack.Calls())-before))
+				rss = append(rss, stop(b, p))
 				walls = append(walls, d)
 				totals = append(totals, int64(tr.total))
 				summary = sum
@@ -157,19 +156,18 @@ func BenchmarkAllNew(b *testing.B) {
 // findings, the rest pending for the next run), then with SLACK_DIGEST_THRESHOLD=0 (no digest:
 // MaxPosts = 50 messages a run, paced at about one a second, the rest pending).
 func BenchmarkFlood(b *testing.B) {
-	bin, _ := built(b)
 	w := newWorld(b)
 	const n = 10_000
-	w.la.SetTable(fakeazure.Table{Columns: columns, Rows: rowsOf(n, time.Now().UTC())})
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rowsOf(n, time.Now().UTC())})
 	hdr := "| run | wall | Slack calls | messages posted | min gap between messages | most messages in any 1 s | findings delivered / pending | Table Storage round trips | peak RSS |"
 	title := "### Flood: 10,000 new fingerprints, default pacing"
 	run := func(label, table string, extra ...string) {
-		p, _ := start(b, bin, append(w.env(table), extra...), "serve")
+		p := w.StartArgs(b, nil, append(w.settings(table), extra...)...)
 		w.proxy.take()
-		before := len(w.slack.Calls())
-		d, sum := p.invoke(b)
+		before := len(w.Slack.Calls())
+		d, sum := invoke(b, p)
 		tr := w.proxy.take()
-		calls := w.slack.Calls()[before:]
+		calls := w.Slack.Calls()[before:]
 		var posts []time.Time
 		for _, c := range calls {
 			if c.Method == "chat.postMessage" || c.Method == "webhook" {
@@ -193,7 +191,7 @@ func BenchmarkFlood(b *testing.B) {
 		if len(posts) > 1 {
 			gap = ms(minGap)
 		}
-		rss := p.stop(b)
+		rss := stop(b, p)
 		addRow("flood", title, hdr, fmt.Sprintf("| %s | %s | %d | %d | %s | %d | %d / %d | %s | %s |", label, ms(d), len(calls), len(posts), gap, most,
 			summaryCount(b, sum, "posted"), summaryCount(b, sum, "pending"), tr, mb(rss)))
 	}
@@ -210,18 +208,17 @@ func BenchmarkFlood(b *testing.B) {
 // that answers "which of these are new" — the same query answer fetched with a plain HTTP client
 // and decoded once with encoding/json, plus the dedup partition listed with aztables.
 func BenchmarkSteadyState(b *testing.B) {
-	bin, _ := built(b)
 	w := newWorld(b)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			rows := rowsOf(n, time.Now().UTC())
-			w.la.SetTable(fakeazure.Table{Columns: columns, Rows: rows})
+			w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rows})
 			table := fmt.Sprintf("BenchKnown%d", n)
 			w.seedKnown(b, table, n)
 			base := newBaseline(b, w, table)
-			p, _ := start(b, bin, w.env(table), "serve")
-			before := len(w.slack.Calls())
-			_, sum := p.invoke(b) // warm-up: token, table check, connections
+			p := w.start(b, table)
+			before := len(w.Slack.Calls())
+			_, sum := invoke(b, p) // warm-up: token, table check, connections
 			if summaryCount(b, sum, "new") != 0 || summaryCount(b, sum, "posted") != 0 || summaryCount(b, sum, "rows") != n {
 				b.Fatalf("steady state is not steady: %s", sum)
 			}
@@ -233,7 +230,7 @@ func BenchmarkSteadyState(b *testing.B) {
 			for rep := range *reps {
 				for _, first := range []bool{rep%2 == 0, rep%2 != 0} {
 					if first {
-						d, _ := p.invoke(b)
+						d, _ := invoke(b, p)
 						htr = w.proxy.take()
 						hw, ht = append(hw, d), append(ht, int64(htr.total))
 					} else {
@@ -243,8 +240,8 @@ func BenchmarkSteadyState(b *testing.B) {
 					}
 				}
 			}
-			calls := len(w.slack.Calls()) - before
-			rss := p.stop(b)
+			calls := len(w.Slack.Calls()) - before
+			rss := stop(b, p)
 			w.deleteTable(b, table)
 			ratio := float64(median(hw)) / float64(median(bw))
 			b.ReportMetric(float64(median(hw))/1e6, "wall-ms")
@@ -280,14 +277,14 @@ func newBaseline(b testing.TB, w *world, table string) *baseline {
 	now := time.Now().UTC()
 	body, _ := json.Marshal(map[string]string{"query": w.hunt.Query,
 		"timespan": now.Add(-24*time.Hour).Format(time.RFC3339) + "/" + now.Format(time.RFC3339)})
-	return &baseline{w: w, client: svc.NewClient(table), filter: fmt.Sprintf("PartitionKey eq '%s'", w.hunt.ID), body: body, http: w.la.Client()}
+	return &baseline{w: w, client: svc.NewClient(table), filter: fmt.Sprintf("PartitionKey eq '%s'", w.hunt.ID), body: body, http: w.LA.Client()}
 }
 
 func (x *baseline) run(b testing.TB) time.Duration {
 	ctx := context.Background()
 	t0 := time.Now()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, x.w.la.Endpoint()+"/workspaces/"+workspace+"/query", bytes.NewReader(x.body))
-	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, x.w.LA.Endpoint()+"/workspaces/"+e2e.Workspace+"/query", bytes.NewReader(x.body))
+	req.Header.Set("Authorization", "Bearer "+e2e.AccessToken)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Prefer", "wait=180")
 	resp, err := x.http.Do(req)
@@ -332,25 +329,29 @@ func (x *baseline) run(b testing.TB) time.Duration {
 // the handler (100 known rows: its first run fetches a token, checks the table, loads, queries
 // and saves the window) and for a minimal net/http server, alternating.
 func BenchmarkColdStart(b *testing.B) {
-	bin, minimal := built(b)
+	e2e.Build(b) // before any clock starts
+	minimal := e2e.BuildPackage(b, "./testdata/minserver")
 	w := newWorld(b)
 	const n = 100
-	w.la.SetTable(fakeazure.Table{Columns: columns, Rows: rowsOf(n, time.Now().UTC())})
+	w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rowsOf(n, time.Now().UTC())})
 	table := "BenchCold"
 	w.seedKnown(b, table, n)
+	handler := func() *e2e.Process { return w.start(b, table) }
+	minimalServer := func() *e2e.Process {
+		return e2e.Exec(b, minimal, "", nil, append(slices.Clone(w.Env), w.settings(table)...))
+	}
 	var hr, hf, mr, mf []time.Duration
 	for range 3 * *reps { // cheap, and the noisiest figure
 		for _, c := range []struct {
-			bin         string
-			args        []string
+			start       func() *e2e.Process
 			ready, firs *[]time.Duration
-		}{{bin, []string{"serve"}, &hr, &hf}, {minimal, nil, &mr, &mf}} {
+		}{{handler, &hr, &hf}, {minimalServer, &mr, &mf}} {
 			t0 := time.Now()
-			p, ready := start(b, c.bin, w.env(table), c.args...)
-			p.invoke(b)
+			p := c.start()
+			invoke(b, p)
 			first := time.Since(t0)
-			p.stop(b)
-			*c.ready, *c.firs = append(*c.ready, ready), append(*c.firs, first)
+			stop(b, p)
+			*c.ready, *c.firs = append(*c.ready, p.Ready), append(*c.firs, first)
 		}
 	}
 	rr, fr := float64(median(hr))/float64(median(mr)), float64(median(hf))/float64(median(mf))
@@ -367,7 +368,7 @@ func BenchmarkColdStart(b *testing.B) {
 
 // BenchmarkPackage: the binary as infra/package.sh builds it, and the zip it ships in.
 func BenchmarkPackage(b *testing.B) {
-	bin, _ := built(b)
+	bin := e2e.Build(b)
 	fi, err := os.Stat(bin)
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
 )
@@ -23,7 +24,7 @@ func BenchmarkPipeline(b *testing.B) {
 	log := slog.New(slog.DiscardHandler)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			w.la.SetTable(fakeazure.Table{Columns: columns, Rows: rowsOf(n, time.Now().UTC())})
+			w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rowsOf(n, time.Now().UTC())})
 			table := fmt.Sprintf("BenchPipe%d", n)
 			w.seedKnown(b, table, n)
 			store, err := tablestore.FromConnectionString(log, w.conn(true), table, nil)

@@ -14,8 +14,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,120 +29,60 @@ import (
 	"github.com/huntwatch/huntwatch/handler/hunt"
 	"github.com/huntwatch/huntwatch/handler/hunt/memstore"
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
-	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
+	"github.com/huntwatch/huntwatch/handler/internal/e2e"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
-	"github.com/huntwatch/huntwatch/handler/internal/loopback"
 	"github.com/huntwatch/huntwatch/handler/loganalytics"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
 )
 
-// ---- binaries -------------------------------------------------------------------------------
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
-// built returns the handler binary and the minimal server, built once per test binary with the
-// flags of infra/package.sh (static, stripped), so that what is measured is what is deployed.
-func built(tb testing.TB) (handler, minimal string) {
-	tb.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "huntwatch-bench"); buildErr != nil {
-			return
-		}
-		for _, b := range []struct{ out, pkg string }{
-			{"huntwatch", "./handler"},
-			{"minserver", "./handler/bench/testdata/minserver"},
-		} {
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(buildDir, b.out), b.pkg)
-			cmd.Dir = repoRoot
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
-	}
-	return filepath.Join(buildDir, "huntwatch"), filepath.Join(buildDir, "minserver")
-}
+// ---- the world outside the handler ----------------------------------------------------------
 
 // repoRoot is the module root: tests run in handler/bench.
 const repoRoot = "../.."
 
-// ---- the world outside the handler ----------------------------------------------------------
-
-const (
-	accessToken = "bench-access-token-5c4b3a"
-	workspace   = "11111111-2222-3333-4444-555555555555"
-)
-
+// world is the end-to-end world (handler/internal/e2e) with Azurite behind a counting proxy.
 type world struct {
-	la     *fakeazure.LogAnalytics
-	id     *fakeazure.Identity
-	slack  *fakeslack.Server
-	tables *azurite.Server
-	proxy  *counter // counting reverse proxy in front of Azurite
-	certs  string
-	hunt   *hunt.Hunt
+	*e2e.World
+	proxy *counter // counting reverse proxy in front of Azurite
+	hunt  *hunt.Hunt
 }
 
 func newWorld(b *testing.B) *world {
 	b.Helper()
-	h, err := hunt.Load("runcommand-mde") // the default HUNT_FILE
+	h, err := hunt.Load("runcommand-mde") // the hunt of the World's settings
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := &world{
-		la:     fakeazure.NewLogAnalytics(b, accessToken),
-		id:     fakeazure.NewIdentity(b, accessToken),
-		slack:  fakeslack.New(b),
-		tables: azurite.Start(b),
-		hunt:   h,
-	}
-	w.certs = w.la.CertFile(b)
-	w.proxy = newCounter(b, w.tables.Addr())
+	w := &world{World: e2e.NewWorld(b), hunt: h}
+	w.proxy = newCounter(b, w.Tables.Addr())
 	return w
 }
 
 // conn is a connection string through the counting proxy (proxied) or straight to Azurite.
 func (w *world) conn(proxied bool) string {
 	if !proxied {
-		return w.tables.ConnectionString()
+		return w.Tables.ConnectionString()
 	}
 	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=http://%s/%s;",
 		azurite.Account, azurite.Key, w.proxy.addr, azurite.Account)
 }
 
-func (w *world) env(table string) []string {
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + os.TempDir(),
-		"SSL_CERT_FILE=" + w.certs,
-		"LOG_ANALYTICS_WORKSPACE_ID=" + workspace,
-		"LOG_ANALYTICS_ENDPOINT=" + w.la.Endpoint(),
-		"DEDUP_TABLE_CONNECTION=" + w.conn(true),
-		"DEDUP_TABLE_NAME=" + table,
-		"SLACK_BOT_TOKEN=" + w.slack.Token(),
-		"SLACK_CHANNEL=" + fakeslack.DefaultChannel,
-		"SLACK_API_URL=" + w.slack.URL(),
-		"AZURE_CLIENT_ID=33333333-0000-0000-0000-000000000001",
-		"LOG_LEVEL=warn",
-		"HUNTS=runcommand-mde", "HUNT_FREQUENCY=0",
-	}
-	for k, v := range w.id.Env() {
-		env = append(env, k+"="+v)
-	}
+// settings are what the handler's environment adds to the World's: the dedup table, through the
+// counting proxy, and quieter logs.
+func (w *world) settings(table string) []string {
+	env := []string{"DEDUP_TABLE_CONNECTION=" + w.conn(true), "DEDUP_TABLE_NAME=" + table, "LOG_LEVEL=warn"}
 	// Diagnosis: BENCH_CHILD_ENV="GODEBUG=gctrace=1" passes settings to the handler, and
 	// BENCH_CHILD_OUTPUT=FILE appends each handler's output to FILE when it stops.
 	if extra := os.Getenv("BENCH_CHILD_ENV"); extra != "" {
 		env = append(env, strings.Fields(extra)...)
 	}
 	return env
+}
+
+// start runs "huntwatch serve args..." on table, as the host does.
+func (w *world) start(b *testing.B, table string, args ...string) *e2e.Process {
+	b.Helper()
+	return w.StartArgs(b, args, w.settings(table)...)
 }
 
 func (w *world) deleteTable(b *testing.B, table string) {
@@ -158,19 +96,6 @@ func (w *world) deleteTable(b *testing.B, table string) {
 }
 
 // ---- query results --------------------------------------------------------------------------
-
-var columns = cols("TimeGenerated", "datetime", "CorrelationId", "string", "Caller", "string", "CallerIpAddress", "string",
-	"SubscriptionId", "string", "VirtualMachineName", "string", "ResourceId", "string",
-	"PowershellFileName", "string", "PowershellFileSize", "long", "PowershellScriptCommands", "dynamic",
-	"ScriptFingerprintHash", "string", "RunId", "string")
-
-func cols(nameType ...string) []fakeazure.Column {
-	var out []fakeazure.Column
-	for i := 0; i < len(nameType); i += 2 {
-		out = append(out, fakeazure.Column{Name: nameType[i], Type: nameType[i+1]})
-	}
-	return out
-}
 
 // rowsOf returns n result rows of the bundled hunt, each its own fingerprint and occurrence,
 // about 900 bytes of JSON each (10,000 rows make a 9 MB answer, as in the issue).
@@ -243,14 +168,14 @@ func (w *world) seedKnown(b *testing.B, table string, n int) {
 
 // source is the Log Analytics source main wires, in this process, through the managed identity.
 func (w *world) source(b *testing.B) *loganalytics.Source {
-	for k, v := range w.id.Env() {
+	for k, v := range w.Identity.Env() {
 		os.Setenv(k, v)
 	}
 	cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID("bench")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	src, err := loganalytics.New(workspace, w.la.Endpoint(), cred, loganalytics.Options{Transport: w.la.Client()})
+	src, err := loganalytics.New(e2e.Workspace, w.LA.Endpoint(), cred, loganalytics.Options{Transport: w.LA.Client()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -390,71 +315,14 @@ func (t trips) String() string {
 
 // ---- processes ------------------------------------------------------------------------------
 
-type proc struct {
-	cmd  *exec.Cmd
-	url  string
-	out  *loopback.Buffer
-	done chan struct{}
-}
-
-var pollClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-
-// start execs bin as the Functions host does and returns once it answers 200 on /, with the time
-// from exec to that answer.
-func start(b testing.TB, bin string, env []string, args ...string) (*proc, time.Duration) {
+// invoke runs one timer invocation, wants 200, and returns the time to the answer and its summary line.
+func invoke(b testing.TB, p *e2e.Process) (time.Duration, string) {
 	b.Helper()
-	port := loopback.Port(b)
-	p := &proc{url: "http://127.0.0.1:" + port, out: &loopback.Buffer{Max: 1 << 20}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(append([]string{}, env...), "FUNCTIONS_CUSTOMHANDLER_PORT="+port)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	started := time.Now()
-	if err := p.cmd.Start(); err != nil {
-		b.Fatal(err)
+	res := p.Invoke(b)
+	if res.Status != http.StatusOK {
+		b.Fatalf("invoke: %s\n%s%s", res, p.Stdout, p.Stderr)
 	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	b.Cleanup(func() { p.kill() })
-	for {
-		resp, err := pollClient.Get(p.url + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p, time.Since(started)
-			}
-		}
-		select {
-		case <-p.done:
-			b.Fatalf("%s exited before ready:\n%s", bin, p.out)
-		default:
-		}
-		if time.Since(started) > 20*time.Second {
-			b.Fatalf("%s not ready after 20s:\n%s", bin, p.out)
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-}
-
-const timerPayload = `{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"0001-01-01T00:00:00","Next":"2026-11-27T14:00:00+00:00","LastUpdated":"0001-01-01T00:00:00"},"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"function","UtcNow":"2026-11-27T13:00:00Z"}}}`
-
-var invokeClient = &http.Client{Timeout: 15 * time.Minute}
-
-// invoke POSTs a timer invocation and returns the time to the answer and its summary line.
-func (p *proc) invoke(b testing.TB) (time.Duration, string) {
-	b.Helper()
-	t0 := time.Now()
-	resp, err := invokeClient.Post(p.url+"/function", "application/json", strings.NewReader(timerPayload))
-	if err != nil {
-		b.Fatalf("invoke: %v", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	d := time.Since(t0)
-	var reply struct{ Logs []string }
-	json.Unmarshal(body, &reply)
-	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("invoke: status %d %s\n%s", resp.StatusCode, body, p.out)
-	}
-	return d, strings.Join(reply.Logs, " ")
+	return res.Took, strings.Join(res.Logs, " ")
 }
 
 // stop returns the process's peak RSS in bytes, then sends it SIGTERM by pid and waits.
@@ -462,18 +330,18 @@ func (p *proc) invoke(b testing.TB) (time.Duration, string) {
 // The peak is VmHWM from /proc/<pid>/status, read while the process still lives. The child's
 // rusage Maxrss is no use here: Go starts children with vfork, and Linux folds the high-water
 // mark of the address space exec replaces, the parent's (this test, with its fakes), into it.
-func (p *proc) stop(b testing.TB) int64 {
+func stop(b testing.TB, p *e2e.Process) int64 {
 	b.Helper()
-	peak := vmHWM(b, p.cmd.Process.Pid)
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	peak := vmHWM(b, p.Cmd.Process.Pid)
+	p.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-time.After(30 * time.Second):
-		b.Fatalf("no exit within 30 s of SIGTERM:\n%s", p.out)
+		b.Fatalf("no exit within 30 s of SIGTERM:\n%s%s", p.Stdout, p.Stderr)
 	}
 	if name := os.Getenv("BENCH_CHILD_OUTPUT"); name != "" {
 		if f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintf(f, "==== %s %s\n%s", b.Name(), p.cmd.Path, p.out)
+			fmt.Fprintf(f, "==== %s %s\n%s%s", b.Name(), p.Cmd.Path, p.Stdout, p.Stderr)
 			f.Close()
 		}
 	}
@@ -496,13 +364,6 @@ func vmHWM(b testing.TB, pid int) int64 {
 	}
 	b.Fatalf("peak RSS: no VmHWM in /proc/%d/status", pid)
 	return 0
-}
-
-func (p *proc) kill() {
-	if p.cmd.Process != nil && p.cmd.ProcessState == nil {
-		p.cmd.Process.Kill()
-		<-p.done
-	}
 }
 
 // summaryCount reads "<n> <what>" from a run summary ("12 new", "50 posted", ...).

@@ -35,7 +35,7 @@ func TestRunDigestForFloods(t *testing.T) {
 		}
 	}
 	// A repeat of a digested finding threads under the digest.
-	f.src.res.Rows = append(f.src.res.Rows, row(90, "c-new", "mallory", "F007"))
+	f.src.Result.Rows = append(f.src.Result.Rows, row(90, "c-new", "mallory", "F007"))
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.run(t); err != nil || strings.Join(f.note.repeats, ",") != "F007:c-new" || len(f.note.digests) != 1 {
 		t.Errorf("err %v, repeats %v, digests %d", err, f.note.repeats, len(f.note.digests))
@@ -71,7 +71,7 @@ func TestRunFailedDigestIsRetried(t *testing.T) {
 func TestRunRepeatsEachOccurrenceOnce(t *testing.T) {
 	f := newFixture(row(0, "c1", "alice", "A"))
 	f.run(t)
-	f.src.res.Rows = append(f.src.res.Rows, row(10, "c2", "bob", "A"), row(11, "c3", "carol", "A"), row(11, "c3", "carol", "A"))
+	f.src.Result.Rows = append(f.src.Result.Rows, row(10, "c2", "bob", "A"), row(11, "c3", "carol", "A"), row(11, "c3", "carol", "A"))
 	sum, err := f.run(t)
 	if err != nil || strings.Join(f.note.repeats, ",") != "A:c2,A:c3" || sum.Repeats != 2 || len(f.note.sent) != 1 {
 		t.Fatalf("err %v, repeats %v, summary %+v, sent %v", err, f.note.repeats, sum, f.note.sent)
@@ -90,7 +90,7 @@ func TestRunRepeatsEachOccurrenceOnce(t *testing.T) {
 func TestRunFailedRepeatIsToldLater(t *testing.T) {
 	f := newFixture(row(0, "c1", "alice", "A"))
 	f.run(t)
-	f.src.res.Rows = append(f.src.res.Rows, row(10, "c2", "bob", "A"))
+	f.src.Result.Rows = append(f.src.Result.Rows, row(10, "c2", "bob", "A"))
 	f.note.down = fmt.Errorf("channel_not_found: %w", hunt.ErrUnavailable)
 	if _, err := f.run(t); err == nil {
 		t.Fatal("no error")
@@ -109,7 +109,7 @@ func TestRunHealthAlerts(t *testing.T) {
 	f := newFixture(row(0, "c1", "alice", "A"))
 	f.r.AlertAfter = 3
 	f.r.Redact = strings.NewReplacer("s3cret", "[REDACTED]").Replace
-	f.src.err = errors.New("HTTP 503 from workspace; key s3cret")
+	f.src.Err = errors.New("HTTP 503 from workspace; key s3cret")
 	for i := range 5 {
 		f.now = f.now.Add(time.Hour)
 		if _, err := f.run(t); err == nil {
@@ -123,7 +123,7 @@ func TestRunHealthAlerts(t *testing.T) {
 	if h.Failures != 5 || !strings.Contains(h.LastError, "[REDACTED]") || strings.Contains(h.LastError, "s3cret") || !h.Alerted {
 		t.Errorf("health %+v", h)
 	}
-	f.src.err = nil
+	f.src.Err = nil
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.run(t); err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func TestRunManyOccurrencesAreToldOnce(t *testing.T) {
 	}
 	f := newFixture(rows[:1]...)
 	f.run(t)
-	f.src.res.Rows = rows
+	f.src.Result.Rows = rows
 	f.now = f.now.Add(time.Hour)
 	if sum, err := f.run(t); err != nil || sum.Repeats != 50 {
 		t.Fatalf("err %v, summary %+v (50 told: the run's message budget)", err, sum)

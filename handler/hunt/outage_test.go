@@ -143,7 +143,7 @@ func TestRunStoreDownAfterRepeat(t *testing.T) {
 	if _, err := f.run(t); err != nil {
 		t.Fatal(err)
 	}
-	f.src.res.Rows = append(f.src.res.Rows, row(5, "c2", "b", "A"))
+	f.src.Result.Rows = append(f.src.Result.Rows, row(5, "c2", "b", "A"))
 	f.now = f.now.Add(time.Hour)
 	s.failFromNext(1)
 	if _, err := f.run(t); err == nil || fmt.Sprint(f.note.repeats) != "[A:c2]" {

@@ -11,22 +11,9 @@ import (
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/hunt/hunttest"
 	"github.com/huntwatch/huntwatch/handler/hunt/memstore"
 )
-
-// rowsSource answers every query with fixed rows and remembers what it was asked.
-type rowsSource struct {
-	res       *hunt.Result
-	err       error
-	timespans []hunt.Window
-	queries   []string
-}
-
-func (s *rowsSource) Query(_ context.Context, q string, ts hunt.Window) (*hunt.Result, error) {
-	s.timespans = append(s.timespans, ts)
-	s.queries = append(s.queries, q)
-	return s.res, s.err
-}
 
 // recorder is a Notifier that keeps what it was given and fails on demand.
 type recorder struct {
@@ -112,7 +99,7 @@ func row(min int, corr, caller, fp string) []any {
 }
 
 type fixture struct {
-	src   *rowsSource
+	src   *hunttest.Source
 	store *memstore.Store
 	note  *recorder
 	now   time.Time
@@ -120,7 +107,7 @@ type fixture struct {
 }
 
 func newFixture(rows ...[]any) *fixture {
-	f := &fixture{src: &rowsSource{res: &hunt.Result{Columns: cols, Rows: rows}}, store: memstore.New(), note: &recorder{}, now: t0.Add(time.Hour)}
+	f := &fixture{src: &hunttest.Source{Result: &hunt.Result{Columns: cols, Rows: rows}}, store: memstore.New(), note: &recorder{}, now: t0.Add(time.Hour)}
 	f.r = &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: f.src, Store: f.store, Notifier: f.note,
 		Now: func() time.Time { return f.now }, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, TTL: 720 * time.Hour}
 	return f
@@ -174,7 +161,7 @@ func TestRunPostsEachNewFingerprintOnce(t *testing.T) {
 	}
 
 	// A new occurrence of A is a repeat; a new fingerprint C posts once.
-	f.src.res.Rows = append(f.src.res.Rows, row(70, "c4", "carol", "A"), row(71, "c5", "dave", "C"))
+	f.src.Result.Rows = append(f.src.Result.Rows, row(70, "c4", "carol", "A"), row(71, "c5", "dave", "C"))
 	sum, err = f.run(t)
 	if err != nil || fmt.Sprint(f.note.sent) != "[A B C]" || sum.Repeats != 1 || sum.New != 1 {
 		t.Errorf("third run: err %v, sent %v, summary %+v", err, f.note.sent, sum)
@@ -186,19 +173,20 @@ func TestRunWindow(t *testing.T) {
 	if _, err := f.run(t); err != nil {
 		t.Fatal(err)
 	}
+	call := f.src.Calls()[0]
 	want := hunt.Window{Start: f.now.Add(-24*time.Hour - hunt.ClockSkew), End: f.now}
-	if f.src.timespans[0] != want {
-		t.Errorf("timespan %v, want %v", f.src.timespans[0], want)
+	if call.Timespan != want {
+		t.Errorf("timespan %v, want %v", call.Timespan, want)
 	}
 	wantDecl := "let HuntStart = datetime(2026-10-31T13:00:00Z);\nlet HuntEnd = datetime(2026-11-01T13:00:00Z);\nT"
-	if f.src.queries[0] != wantDecl {
-		t.Errorf("query %q, want %q", f.src.queries[0], wantDecl)
+	if call.Query != wantDecl {
+		t.Errorf("query %q, want %q", call.Query, wantDecl)
 	}
 	// Down for three days: the next run catches up from the last window's end.
 	last := f.now
 	f.now = f.now.Add(72 * time.Hour)
 	f.run(t)
-	if got := f.src.timespans[1].Start.Add(hunt.ClockSkew); !got.Equal(last) {
+	if got := f.src.Calls()[1].Timespan.Start.Add(hunt.ClockSkew); !got.Equal(last) {
 		t.Errorf("catch-up starts %v, want %v", got, last)
 	}
 }
@@ -210,11 +198,12 @@ func TestRunSettle(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := f.now.Add(-30 * time.Minute)
-	if ts := f.src.timespans[0]; !ts.End.Equal(f.now) || !ts.Start.Equal(end.Add(-24*time.Hour-hunt.ClockSkew)) {
+	call := f.src.Calls()[0]
+	if ts := call.Timespan; !ts.End.Equal(f.now) || !ts.Start.Equal(end.Add(-24*time.Hour-hunt.ClockSkew)) {
 		t.Errorf("timespan %v: want it to reach now, %v", ts, f.now)
 	}
-	if !strings.Contains(f.src.queries[0], "let HuntEnd = datetime("+end.Format(time.RFC3339)+");") {
-		t.Errorf("query %q: want HuntEnd %v", f.src.queries[0], end)
+	if !strings.Contains(call.Query, "let HuntEnd = datetime("+end.Format(time.RFC3339)+");") {
+		t.Errorf("query %q: want HuntEnd %v", call.Query, end)
 	}
 	if got := f.status(t).WindowEnd; !got.Equal(end) {
 		t.Errorf("saved window end %v, want %v", got, end)
@@ -259,7 +248,7 @@ func TestRunFailedPostIsDeliveredNextRun(t *testing.T) {
 	}
 	// The next run no longer sees A's row, yet delivers it from the stored finding.
 	f.note.fail = nil
-	f.src.res.Rows = f.src.res.Rows[1:]
+	f.src.Result.Rows = f.src.Result.Rows[1:]
 	f.now = f.now.Add(time.Hour)
 	sum, err = f.run(t)
 	if err != nil || fmt.Sprint(f.note.sent) != "[B A]" || sum.Retried != 1 || sum.Pending != 0 {
@@ -299,7 +288,7 @@ func TestRunStoreDownPostsNothing(t *testing.T) {
 
 func TestRunPartialResultDoesNotAdvance(t *testing.T) {
 	f := newFixture(row(0, "c1", "a", "A"))
-	f.src.res.Partial = errors.New("PartialError: query exceeded limits")
+	f.src.Result.Partial = errors.New("PartialError: query exceeded limits")
 	_, err := f.run(t)
 	if err == nil || len(f.note.sent) != 1 {
 		t.Fatalf("err %v, sent %v: partial rows are processed and the run fails", err, f.note.sent)
@@ -311,7 +300,7 @@ func TestRunPartialResultDoesNotAdvance(t *testing.T) {
 
 func TestRunMissingColumnPostsNothing(t *testing.T) {
 	f := newFixture(row(0, "c1", "a", "A"))
-	f.src.res = &hunt.Result{Columns: cols[:2], Rows: [][]any{{t0, "c1"}}}
+	f.src.Result = &hunt.Result{Columns: cols[:2], Rows: [][]any{{t0, "c1"}}}
 	_, err := f.run(t)
 	if err == nil || f.note.calls != 0 || !contains(err.Error(), `"Caller"`) {
 		t.Fatalf("err %v, calls %d", err, f.note.calls)
@@ -340,7 +329,7 @@ func TestRunTTL(t *testing.T) {
 	f := newFixture(row(0, "c1", "a", "A"))
 	f.run(t)
 	f.now = f.now.Add(800 * time.Hour)
-	f.src.res.Rows = [][]any{row(800*60, "c9", "a", "A")}
+	f.src.Result.Rows = [][]any{row(800*60, "c9", "a", "A")}
 	sum, _ := f.run(t)
 	if len(f.note.sent) != 2 || sum.New != 1 {
 		t.Errorf("after TTL: sent %v, summary %+v", f.note.sent, sum)
@@ -498,7 +487,7 @@ func TestRunInterruptedIsNotAFailure(t *testing.T) {
 
 func TestRunTickRetriesCountOnce(t *testing.T) {
 	f := newFixture()
-	f.src.err = errors.New("503")
+	f.src.Err = errors.New("503")
 	f.r.AlertAfter = 3
 	tick := func(name string) {
 		t.Helper()
@@ -519,7 +508,7 @@ func TestRunTickRetriesCountOnce(t *testing.T) {
 		t.Errorf("after three failed ticks: alerts %v", f.note.alerts)
 	}
 	// A retry that succeeds clears it.
-	f.src.err = nil
+	f.src.Err = nil
 	if _, err := f.r.RunTick(context.Background(), testHunt, "t3"); err != nil {
 		t.Fatal(err)
 	}

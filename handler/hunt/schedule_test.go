@@ -12,54 +12,16 @@ import (
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/hunt/hunttest"
 	"github.com/huntwatch/huntwatch/handler/hunt/memstore"
 )
 
-// packSource answers each hunt's query (its Query is the hunt's id) with that hunt's rows, fails
-// the hunts told to, and counts runs and the most queries at once.
-type packSource struct {
-	mu       sync.Mutex
-	rows     map[string][][]any
-	fail     map[string]error
-	runs     map[string]int
-	now, max int
-	gate     chan struct{} // when set, each query waits for it
-	entered  chan struct{} // when set, each query says it arrived
-}
-
-func newPackSource() *packSource {
-	return &packSource{rows: map[string][][]any{}, fail: map[string]error{}, runs: map[string]int{}}
-}
-
-func (s *packSource) Query(ctx context.Context, q string, _ hunt.Window) (*hunt.Result, error) {
-	id := q[strings.LastIndex(q, "\n")+1:]
-	s.mu.Lock()
-	s.runs[id]++
-	s.now++
-	s.max = max(s.max, s.now)
-	gate, entered := s.gate, s.entered
-	s.mu.Unlock()
-	if entered != nil {
-		entered <- struct{}{}
-	}
-	defer func() { s.mu.Lock(); s.now--; s.mu.Unlock() }()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.fail[id]; err != nil {
-		return nil, err
-	}
-	return &hunt.Result{Columns: cols, Rows: s.rows[id]}, nil
-}
-
+// packFixture runs packs of hunts whose Query is their id: each hunt's query is answered with
+// its own rows, or fails with its own error.
 type packFixture struct {
-	src   *packSource
+	src   *hunttest.Source
+	rows  map[string][][]any // by hunt id
+	fail  map[string]error   // by hunt id
 	store *memstore.Store
 	note  *recorder
 	now   time.Time
@@ -67,10 +29,29 @@ type packFixture struct {
 }
 
 func newPackFixture() *packFixture {
-	f := &packFixture{src: newPackSource(), store: memstore.New(), note: &recorder{}, now: t0}
+	f := &packFixture{rows: map[string][][]any{}, fail: map[string]error{}, store: memstore.New(), note: &recorder{}, now: t0}
+	f.src = &hunttest.Source{Answer: func(q string) (*hunt.Result, error) {
+		id := huntOf(q)
+		if err := f.fail[id]; err != nil {
+			return nil, err
+		}
+		return &hunt.Result{Columns: cols, Rows: f.rows[id]}, nil
+	}}
 	f.r = &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: f.src, Store: f.store, Notifier: f.note,
 		Now: func() time.Time { return f.now }, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, AlertAfter: 2}
 	return f
+}
+
+// huntOf is the id of the packHunt whose query q is: its last line, after the window's declarations.
+func huntOf(q string) string { return q[strings.LastIndex(q, "\n")+1:] }
+
+// runs counts the queries of each hunt so far.
+func (f *packFixture) runs() map[string]int {
+	runs := map[string]int{}
+	for _, c := range f.src.Calls() {
+		runs[huntOf(c.Query)]++
+	}
+	return runs
 }
 
 func packHunt(id string, freq time.Duration) *hunt.Hunt {
@@ -102,8 +83,8 @@ func TestTickRunsEachHuntWhenDue(t *testing.T) {
 				}
 			}
 			want := map[string]int{"five": 288, "hourly": 24, "daily": 1, "nrt": 288}
-			if fmt.Sprint(f.src.runs) != fmt.Sprint(want) {
-				t.Errorf("runs %v, want %v", f.src.runs, want)
+			if fmt.Sprint(f.runs()) != fmt.Sprint(want) {
+				t.Errorf("runs %v, want %v", f.runs(), want)
 			}
 		})
 	}
@@ -114,9 +95,9 @@ func TestTickRunsEachHuntWhenDue(t *testing.T) {
 func TestTickIsolatesAFailingHunt(t *testing.T) {
 	f := newPackFixture()
 	pack := []*hunt.Hunt{packHunt("a", time.Hour), packHunt("bad", time.Hour), packHunt("c", time.Hour)}
-	f.src.rows["a"] = [][]any{row(0, "c1", "alice", "A")}
-	f.src.rows["c"] = [][]any{row(0, "c2", "carol", "C")}
-	f.src.fail["bad"] = errors.New("kql 1:5: unknown table")
+	f.rows["a"] = [][]any{row(0, "c1", "alice", "A")}
+	f.rows["c"] = [][]any{row(0, "c2", "carol", "C")}
+	f.fail["bad"] = errors.New("kql 1:5: unknown table")
 	sum, err := f.tick(t, pack, "t1")
 	if err == nil || !strings.Contains(err.Error(), "bad") || strings.Contains(err.Error(), "hunt a:") {
 		t.Fatalf("err %v, want one naming bad only", err)
@@ -129,8 +110,8 @@ func TestTickIsolatesAFailingHunt(t *testing.T) {
 	if _, err := f.tick(t, pack, "t1"); err == nil {
 		t.Fatal("the retry should fail again")
 	}
-	if want := "map[a:1 bad:2 c:1]"; fmt.Sprint(f.src.runs) != want {
-		t.Errorf("runs after the retry %v, want %v", f.src.runs, want)
+	if want := "map[a:1 bad:2 c:1]"; fmt.Sprint(f.runs()) != want {
+		t.Errorf("runs after the retry %v, want %v", f.runs(), want)
 	}
 	if len(f.note.alerts) != 0 {
 		t.Errorf("alerts after one failed tick and its retry: %v", f.note.alerts)
@@ -144,13 +125,13 @@ func TestTickIsolatesAFailingHunt(t *testing.T) {
 		t.Errorf("alerts %v, want one failing alert", f.note.alerts)
 	}
 	// It recovers: one recovery, and the others were never touched.
-	delete(f.src.fail, "bad")
+	delete(f.fail, "bad")
 	f.now = f.now.Add(5 * time.Minute)
 	if _, err := f.tick(t, pack, "t4"); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(f.note.alerts) != "[failing recovered]" || f.src.runs["a"] != 1 {
-		t.Errorf("alerts %v runs %v", f.note.alerts, f.src.runs)
+	if fmt.Sprint(f.note.alerts) != "[failing recovered]" || f.runs()["a"] != 1 {
+		t.Errorf("alerts %v runs %v", f.note.alerts, f.runs())
 	}
 }
 
@@ -161,8 +142,8 @@ func TestTickNothingDue(t *testing.T) {
 	f.tick(t, pack, "t1")
 	f.now = f.now.Add(5 * time.Minute)
 	sum, err := f.tick(t, pack, "t2")
-	if err != nil || sum.Due != 0 || len(sum.Runs) != 0 || fmt.Sprint(f.src.runs) != "map[a:1 b:1]" {
-		t.Errorf("err %v summary %+v runs %v", err, sum, f.src.runs)
+	if err != nil || sum.Due != 0 || len(sum.Runs) != 0 || fmt.Sprint(f.runs()) != "map[a:1 b:1]" {
+		t.Errorf("err %v summary %+v runs %v", err, sum, f.runs())
 	}
 }
 
@@ -174,27 +155,53 @@ func TestTickBoundsConcurrency(t *testing.T) {
 	for i := range 50 {
 		id := fmt.Sprintf("h%02d", i)
 		pack = append(pack, packHunt(id, time.Hour))
-		f.src.rows[id] = [][]any{row(i, "c"+id, "alice", "fp-"+id)}
+		f.rows[id] = [][]any{row(i, "c"+id, "alice", "fp-"+id)}
 	}
-	f.src.gate, f.src.entered = make(chan struct{}), make(chan struct{}, 50)
+	held := &heldSource{Source: f.src, gate: make(chan struct{}), entered: make(chan struct{}, 50)}
+	f.r.Source = held
 	done := make(chan error)
 	go func() { _, err := f.tick(t, pack, "t1"); done <- err }()
 	for range 3 {
-		<-f.src.entered // three queries in flight, all held at the gate
+		<-held.entered // three queries in flight, all held at the gate
 	}
 	for range 47 {
-		f.src.gate <- struct{}{} // one through; the next one arrives in its place
-		<-f.src.entered
+		held.gate <- struct{}{} // one through; the next one arrives in its place
+		<-held.entered
 	}
 	for range 3 {
-		f.src.gate <- struct{}{}
+		held.gate <- struct{}{}
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if f.src.max != 3 || len(f.src.runs) != 50 || len(f.note.sent) != 50 {
-		t.Errorf("at most %d at once (want 3), %d hunts run, %d posted", f.src.max, len(f.src.runs), len(f.note.sent))
+	if held.max != 3 || len(f.runs()) != 50 || len(f.note.sent) != 50 {
+		t.Errorf("at most %d at once (want 3), %d hunts run, %d posted", held.max, len(f.runs()), len(f.note.sent))
 	}
+}
+
+// heldSource holds each query at gate, after telling entered, and keeps the most queries in
+// flight at once.
+type heldSource struct {
+	hunt.Source
+	gate, entered chan struct{}
+
+	mu       sync.Mutex
+	now, max int
+}
+
+func (s *heldSource) Query(ctx context.Context, q string, w hunt.Window) (*hunt.Result, error) {
+	s.mu.Lock()
+	s.now++
+	s.max = max(s.max, s.now)
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.now--; s.mu.Unlock() }()
+	s.entered <- struct{}{}
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Source.Query(ctx, q, w)
 }
 
 // A tick that is out of time starts no hunt; they stay due.
@@ -205,7 +212,7 @@ func TestTickKeepsItsReserve(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sum, err := f.r.Tick(ctx, &hunt.Pack{Hunts: pack}, "t1")
-	if err != nil || len(sum.Runs) != 0 || fmt.Sprint(sum.Skipped) != "[a b]" || len(f.src.runs) != 0 {
+	if err != nil || len(sum.Runs) != 0 || fmt.Sprint(sum.Skipped) != "[a b]" || len(f.runs()) != 0 {
 		t.Fatalf("err %v summary %+v", err, sum)
 	}
 	f.r.Reserve = time.Second
@@ -220,12 +227,12 @@ func TestTickTriggerThreshold(t *testing.T) {
 	f := newPackFixture()
 	h := packHunt("r", time.Hour)
 	h.Trigger = hunt.Trigger{Operator: "gt", Threshold: 2}
-	f.src.rows["r"] = [][]any{row(0, "c1", "alice", "A"), row(1, "c2", "bob", "B")}
+	f.rows["r"] = [][]any{row(0, "c1", "alice", "A"), row(1, "c2", "bob", "B")}
 	sum, err := f.tick(t, []*hunt.Hunt{h}, "t1")
 	if err != nil || len(f.note.sent) != 0 || !sum.Runs[0].Quiet {
 		t.Fatalf("err %v sent %v summary %+v", err, f.note.sent, sum)
 	}
-	f.src.rows["r"] = append(f.src.rows["r"], row(2, "c3", "carol", "C"))
+	f.rows["r"] = append(f.rows["r"], row(2, "c3", "carol", "C"))
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.tick(t, []*hunt.Hunt{h}, "t2"); err != nil || fmt.Sprint(f.note.sent) != "[A B C]" {
 		t.Errorf("err %v sent %v, want all three once the threshold is passed", err, f.note.sent)
@@ -238,7 +245,7 @@ func TestTickSingleAlert(t *testing.T) {
 	f := newPackFixture()
 	h := packHunt("s", time.Hour)
 	h.Grouping = hunt.GroupSingle
-	f.src.rows["s"] = [][]any{row(0, "c1", "alice", "A"), row(1, "c2", "bob", "B")}
+	f.rows["s"] = [][]any{row(0, "c1", "alice", "A"), row(1, "c2", "bob", "B")}
 	f.tick(t, []*hunt.Hunt{h}, "t1")
 	f.now = f.now.Add(time.Hour)
 	f.tick(t, []*hunt.Hunt{h}, "t2")
@@ -251,7 +258,7 @@ func TestTickSingleAlert(t *testing.T) {
 	if results, _ := got.Finding.Field("Results"); len(results.List) != 2 || got.Finding.Value("ResultCount") != "2" {
 		t.Errorf("the alert lists %v (%s results)", results.List, got.Finding.Value("ResultCount"))
 	}
-	f.src.rows["s"] = append(f.src.rows["s"], row(2, "c3", "carol", "C"))
+	f.rows["s"] = append(f.rows["s"], row(2, "c3", "carol", "C"))
 	f.now = f.now.Add(time.Hour)
 	f.tick(t, []*hunt.Hunt{h}, "t3")
 	if len(f.note.sent) != 2 {
@@ -264,16 +271,16 @@ func TestTickSuppression(t *testing.T) {
 	f := newPackFixture()
 	h := packHunt("q", time.Hour)
 	h.Suppression = 5 * time.Hour
-	f.src.rows["q"] = [][]any{row(0, "c1", "alice", "A")}
+	f.rows["q"] = [][]any{row(0, "c1", "alice", "A")}
 	f.tick(t, []*hunt.Hunt{h}, "t0")
 	for i := 1; i <= 6; i++ {
-		f.src.rows["q"] = append(f.src.rows["q"], row(i, fmt.Sprint("c", i+1), "bob", fmt.Sprint("N", i)))
+		f.rows["q"] = append(f.rows["q"], row(i, fmt.Sprint("c", i+1), "bob", fmt.Sprint("N", i)))
 		f.now = t0.Add(time.Duration(i) * time.Hour)
 		f.tick(t, []*hunt.Hunt{h}, fmt.Sprint("t", i))
 	}
 	// Runs at 0h (alert), suppressed until 5h, runs at 5h (alert: suppressed until 10h).
-	if f.src.runs["q"] != 2 || len(f.note.sent) != 1+5 {
-		t.Errorf("runs %d sent %v", f.src.runs["q"], f.note.sent)
+	if f.runs()["q"] != 2 || len(f.note.sent) != 1+5 {
+		t.Errorf("runs %d sent %v", f.runs()["q"], f.note.sent)
 	}
 }
 
@@ -289,8 +296,8 @@ func TestTickTellsBrokenFilesOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if fmt.Sprint(f.note.alerts) != "[broken]" || f.src.runs["a"] != 1 {
-		t.Fatalf("alerts %v runs %v: want one broken-files alert and the good hunt run", f.note.alerts, f.src.runs)
+	if fmt.Sprint(f.note.alerts) != "[broken]" || f.runs()["a"] != 1 {
+		t.Fatalf("alerts %v runs %v: want one broken-files alert and the good hunt run", f.note.alerts, f.runs())
 	}
 	pack.Broken = append(pack.Broken, hunt.LoadError{Source: "rules/worse.yaml", Err: errors.New("no query")})
 	f.r.Tick(context.Background(), pack, "t3")
