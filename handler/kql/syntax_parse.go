@@ -385,32 +385,51 @@ func (p *parser) source() (source, error) {
 	return &tableRef{pos: pos, name: name}, nil
 }
 
+// columns parses a schema's "Name:type, ..." up to its closing parenthesis, which it leaves; with
+// star, a "*" entry (an open schema: a tabular parameter's, evaluate's "*, Name:type") is allowed,
+// and starred says whether there was one.
+func (p *parser) columns(star bool) (cols []Column, starred bool, err error) {
+	for !p.isPunct(")") {
+		if star && p.acceptPunct("*") {
+			starred = true
+			if !p.acceptPunct(",") {
+				break
+			}
+			continue
+		}
+		name, _, err := p.name()
+		if err != nil {
+			return nil, false, err
+		}
+		if err := p.expectPunct(":"); err != nil {
+			return nil, false, err
+		}
+		typ, tpos, err := p.name()
+		if err != nil {
+			return nil, false, err
+		}
+		ct, ok := canonicalType(typ)
+		if !ok {
+			return nil, false, errorf(tpos, "unknown type '%s'", typ)
+		}
+		cols = append(cols, Column{Name: name, Type: ct})
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	return cols, starred, nil
+}
+
 func (p *parser) datatable(pos Pos) (source, error) {
 	src := &datatableSrc{pos: pos}
 	if err := p.expectPunct("("); err != nil {
 		return nil, err
 	}
-	for !p.isPunct(")") {
-		name, _, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expectPunct(":"); err != nil {
-			return nil, err
-		}
-		typ, tpos, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		ct, ok := canonicalType(typ)
-		if !ok {
-			return nil, errorf(tpos, "unknown type '%s'", typ)
-		}
-		src.cols = append(src.cols, Column{Name: name, Type: ct})
-		if !p.acceptPunct(",") {
-			break
-		}
+	cols, _, err := p.columns(false)
+	if err != nil {
+		return nil, err
 	}
+	src.cols = cols
 	if err := p.expectPunct(")"); err != nil {
 		return nil, err
 	}

@@ -264,31 +264,11 @@ func (p *parser) evaluate(pos Pos) (operator, error) {
 		if err := p.expectPunct("("); err != nil {
 			return nil, err
 		}
-		for !p.isPunct(")") {
-			if p.acceptPunct("*") {
-				op.star = true
-			} else {
-				cname, _, err := p.name()
-				if err != nil {
-					return nil, err
-				}
-				if err := p.expectPunct(":"); err != nil {
-					return nil, err
-				}
-				tname, tpos, err := p.name()
-				if err != nil {
-					return nil, err
-				}
-				ct, ok := canonicalType(tname)
-				if !ok {
-					return nil, errorf(tpos, "unknown type '%s'", tname)
-				}
-				op.schema = append(op.schema, Column{Name: cname, Type: ct})
-			}
-			if !p.acceptPunct(",") {
-				break
-			}
+		schema, star, err := p.columns(true)
+		if err != nil {
+			return nil, err
 		}
+		op.schema, op.star = schema, star
 		if err := p.expectPunct(")"); err != nil {
 			return nil, err
 		}

@@ -108,33 +108,11 @@ func (p *parser) funcParam() (funcParam, error) {
 		if p.acceptPunct("*") {
 			return prm, p.expectPunct(")")
 		}
-		for !p.isPunct(")") {
-			if p.acceptPunct("*") {
-				if !p.acceptPunct(",") {
-					break
-				}
-				continue
-			}
-			cname, _, err := p.name()
-			if err != nil {
-				return prm, err
-			}
-			if err := p.expectPunct(":"); err != nil {
-				return prm, err
-			}
-			tname, tpos, err := p.name()
-			if err != nil {
-				return prm, err
-			}
-			ct, ok := canonicalType(tname)
-			if !ok {
-				return prm, errorf(tpos, "unknown type '%s'", tname)
-			}
-			prm.cols = append(prm.cols, Column{Name: cname, Type: ct})
-			if !p.acceptPunct(",") {
-				break
-			}
+		cols, _, err := p.columns(true)
+		if err != nil {
+			return prm, err
 		}
+		prm.cols = cols
 		return prm, p.expectPunct(")")
 	}
 	tname, tpos, err := p.name()
@@ -256,27 +234,11 @@ func (p *parser) externalData(pos Pos) (source, error) {
 	if err := p.expectPunct("("); err != nil {
 		return nil, err
 	}
-	for !p.isPunct(")") {
-		name, _, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expectPunct(":"); err != nil {
-			return nil, err
-		}
-		typ, tpos, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		ct, ok := canonicalType(typ)
-		if !ok {
-			return nil, errorf(tpos, "unknown type '%s'", typ)
-		}
-		src.cols = append(src.cols, Column{Name: name, Type: ct})
-		if !p.acceptPunct(",") {
-			break
-		}
+	cols, _, err := p.columns(false)
+	if err != nil {
+		return nil, err
 	}
+	src.cols = cols
 	if err := p.expectPunct(")"); err != nil {
 		return nil, err
 	}
