@@ -129,6 +129,13 @@ func accountKey(conn string) string {
 // setting at once, each error naming the setting and what it expects; secret values are never quoted.
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
+	for _, st := range Settings {
+		// App Service resolves @Microsoft.KeyVault(...) references before the process starts;
+		// one that could not be resolved arrives as its own text.
+		if v := strings.TrimSpace(getenv(st.Name)); strings.HasPrefix(v, "@Microsoft.KeyVault(") {
+			r.fail(st.Name, "is a Key Vault reference the platform could not resolve: check that the app's identity has the Key Vault Secrets User role and that the secret exists (the app's Environment variables page shows the reference's status)")
+		}
+	}
 	c := Config{
 		WorkspaceID:   r.str("LOG_ANALYTICS_WORKSPACE_ID"),
 		LogsEndpoint:  r.url("LOG_ANALYTICS_ENDPOINT", "https"),

@@ -145,3 +145,17 @@ func TestSeverityWebhooksAreSecrets(t *testing.T) {
 		t.Errorf("secrets %q, webhooks %v", got, c.SlackWebhooks)
 	}
 }
+
+// A Key Vault reference the platform could not resolve arrives as its own text: start-up says so,
+// naming the setting, instead of Slack's invalid_auth an hour later.
+func TestUnresolvedKeyVaultReference(t *testing.T) {
+	ref := "@Microsoft.KeyVault(SecretUri=https://kv-huntwatch.vault.azure.net/secrets/slack-token/)"
+	_, err := config.Load(env("SLACK_BOT_TOKEN", ref, "SLACK_CHANNEL", "C1"))
+	if err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") || !strings.Contains(err.Error(), "Key Vault reference") {
+		t.Fatalf("err %v", err)
+	}
+	_, err = config.Load(env("SLACK_WEBHOOK_URL", ref))
+	if err == nil || !strings.Contains(err.Error(), "SLACK_WEBHOOK_URL is a Key Vault reference") {
+		t.Errorf("webhook: err %v", err)
+	}
+}
