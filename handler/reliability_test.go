@@ -653,7 +653,7 @@ func twoAtOnce(t *testing.T, r, other *rig) {
 	t.Cleanup(func() { closeOnce(gate) })
 	r.w.LA.Fail(fakeazure.Fault{Until: gate}, fakeazure.Fault{Until: gate})
 	a, b := r.async(), other.async()
-	e2e.WaitFor(t, "both queries reached Log Analytics", 10*time.Second, func() bool { return len(r.w.LA.Requests()) == 2 })
+	e2e.WaitFor(t, "both queries reached Log Analytics", 30*time.Second, func() bool { return len(r.w.LA.Requests()) == 2 })
 	closeOnce(gate)
 	r.await(a, http.StatusOK)
 	other.await(b, http.StatusOK)
