@@ -4,7 +4,6 @@ package hunt_test
 // which they reuse as they are.
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +16,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// packOps are the operations the pack's scenarios and sample logs hold, in their canonical case:
-// the legacy form of OperationNameValue. AzureActivity logs them in upper case today.
+// packOps are the operations the scenarios and sample logs hold, in their canonical case: the
+// legacy form of OperationNameValue (see legacyCopy). AzureActivity logs them in upper case today.
 var packOps = []string{
 	"Microsoft.Compute/virtualMachines/runCommand/action",
 	"Microsoft.Compute/virtualMachines/runCommands/write",
@@ -41,58 +40,10 @@ var packOps = []string{
 	"Microsoft.Storage/storageAccounts/listKeys/action",
 }
 
-// packLegacyCopy is legacyCopy (scenario_test.go) for every operation of packOps: a copy of a
-// logs folder with AzureActivity as older workspaces logged it, OperationNameValue in its
-// canonical case and the statuses Started/Accepted/Succeeded/Failed. An operation or status
-// without a legacy form fails the test, so that no row is left in today's shape by mistake.
-func packLegacyCopy(t *testing.T, dir string) string {
-	t.Helper()
-	ops := map[string]string{}
-	for _, op := range packOps {
-		ops[strings.ToUpper(op)] = op
-	}
-	statuses := map[string]string{"Start": "Started", "Accept": "Accepted", "Success": "Succeeded", "Failure": "Failed"}
-	out := t.TempDir()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "AzureActivity.json" {
-			var rows []map[string]any
-			if err := json.Unmarshal(data, &rows); err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rows {
-				op, ok := ops[fmt.Sprint(r["OperationNameValue"])]
-				st, ok2 := statuses[fmt.Sprint(r["ActivityStatusValue"])]
-				if !ok || !ok2 {
-					t.Fatalf("%s: no legacy form for %v / %v", dir, r["OperationNameValue"], r["ActivityStatusValue"])
-				}
-				r["OperationNameValue"], r["ActivityStatusValue"] = op, st
-			}
-			if data, err = json.Marshal(rows); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(out, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
 // bothShapes runs check over a logs folder as logged (today's AzureActivity) and over its legacy copy.
 func bothShapes(t *testing.T, dir string, check func(t *testing.T, dir string)) {
 	t.Helper()
-	legacy := packLegacyCopy(t, dir)
+	legacy := legacyCopy(t, dir)
 	for _, data := range []struct{ name, dir string }{{"as logged", dir}, {"legacy format", legacy}} {
 		t.Run(data.name, func(t *testing.T) { check(t, data.dir) })
 	}

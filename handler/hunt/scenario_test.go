@@ -436,12 +436,14 @@ func describeFindings(fs []hunt.Finding) string {
 	return b.String()
 }
 
-// legacyCopy copies a scenario folder with AzureActivity rewritten as older workspaces logged it:
-// OperationNameValue in its canonical case, statuses Started/Accepted/Succeeded/Failed.
+// legacyCopy copies a logs folder's tables with AzureActivity rewritten as older workspaces
+// logged it: OperationNameValue in its canonical case (packOps), statuses Started/Accepted/
+// Succeeded/Failed. An operation or status without a legacy form fails the test, so that no row
+// is left in today's shape by mistake.
 func legacyCopy(t *testing.T, dir string) string {
 	t.Helper()
 	ops := map[string]string{}
-	for _, op := range []string{"Microsoft.Compute/virtualMachines/runCommand/action", "Microsoft.Compute/virtualMachines/restart/action"} {
+	for _, op := range packOps {
 		ops[strings.ToUpper(op)] = op
 	}
 	statuses := map[string]string{"Start": "Started", "Accept": "Accepted", "Success": "Succeeded", "Failure": "Failed"}
@@ -451,6 +453,9 @@ func legacyCopy(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
