@@ -280,34 +280,19 @@ func jsonPathKeys(p string) ([]string, bool) {
 	if !strings.HasPrefix(p, "$") {
 		return []string{p}, p != ""
 	}
-	var keys []string
-	rest := p[1:]
-	for rest != "" {
-		switch {
-		case strings.HasPrefix(rest, "."):
-			rest = rest[1:]
-			end := strings.IndexAny(rest, ".[")
-			if end < 0 {
-				end = len(rest)
-			}
-			if end == 0 {
-				return nil, false
-			}
-			keys = append(keys, rest[:end])
-			rest = rest[end:]
-		case strings.HasPrefix(rest, "['") || strings.HasPrefix(rest, `["`):
-			q := rest[1]
-			end := strings.IndexByte(rest[2:], q)
-			if end < 0 || !strings.HasPrefix(rest[2+end+1:], "]") {
-				return nil, false
-			}
-			keys = append(keys, rest[2:2+end])
-			rest = rest[2+end+2:]
-		default:
-			return nil, false
-		}
+	steps, ok := jsonPathSteps(p)
+	if !ok || len(steps) == 0 {
+		return nil, false
 	}
-	return keys, len(keys) > 0
+	keys := make([]string, len(steps))
+	for i, step := range steps {
+		key, isKey := step.(string)
+		if !isKey {
+			return nil, false // an array index
+		}
+		keys[i] = key
+	}
+	return keys, true
 }
 
 // copyBag copies a property bag one level deep.
