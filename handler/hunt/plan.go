@@ -49,11 +49,8 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 	}
 	sum.Fingerprints = len(order)
 
-	p := &plan{more: map[*Record][]*Finding{}, supersede: map[*Record]*Record{}}
-	var told map[string]*Record // by occurrence: the delivered records whose message told it
-	if _, ok := r.Notifier.(Updater); ok {
-		told = toldOccurrences(st)
-	}
+	p := &plan{more: map[*Record][]*Finding{}}
+	var fresh []*Record      // new fingerprints, which may update an earlier message (see told)
 	var candidates []*Record // records that need a message, in order
 	free := func(rec *Record) bool { return !rec.ClaimedUntil.After(now) }
 	touched := make(map[string]bool)
@@ -64,9 +61,7 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 			rec := &Record{Fingerprint: fp, State: Pending, Finding: group[0]}
 			countNew(h, rec, group)
 			p.more[rec] = others(rec.Finding, group)
-			if prior := told[rec.Finding.Occurrence]; prior != nil && rec.Finding.Occurrence != "" {
-				p.supersede[rec] = prior
-			}
+			fresh = append(fresh, rec)
 			candidates = append(candidates, rec)
 			sum.New++
 			continue
@@ -129,6 +124,9 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 			p.writes = append(p.writes, rec) // queued new records are stored unclaimed
 		}
 	}
+	if _, ok := r.Notifier.(Updater); ok {
+		p.supersede = told(st, fresh)
+	}
 	return p
 }
 
@@ -143,11 +141,21 @@ func unseen(rec *Record, group []*Finding) []*Finding {
 	return fresh
 }
 
-// toldOccurrences indexes the delivered records that have a message of their own (not a digest)
-// by the occurrences they counted: a later finding of one of those occurrences under another
-// fingerprint is the same event seen more fully.
-func toldOccurrences(st *State) map[string]*Record {
-	idx := map[string]*Record{}
+// told finds, for each new record, a delivered record with a message of its own (not a digest)
+// that counted the new record's occurrence under another fingerprint: the same event, seen more
+// fully now. Of several, the one notified last. It scans the records once, looking up only the
+// new records' occurrences.
+func told(st *State, fresh []*Record) map[*Record]*Record {
+	wanted := make(map[string]*Record, len(fresh)) // by occurrence
+	for _, rec := range fresh {
+		if occ := rec.Finding.Occurrence; occ != "" {
+			wanted[occ] = rec
+		}
+	}
+	found := map[*Record]*Record{}
+	if len(wanted) == 0 {
+		return found
+	}
 	for _, rec := range st.Records {
 		if rec.State != Delivered || rec.Message.ID == "" || rec.Message.Kind != KindMessage {
 			continue
@@ -157,10 +165,12 @@ func toldOccurrences(st *State) map[string]*Record {
 			if !ok {
 				id = x
 			}
-			idx[id] = rec
+			if n := wanted[id]; n != nil && (found[n] == nil || rec.NotifiedAt.After(found[n].NotifiedAt)) {
+				found[n] = rec
+			}
 		}
 	}
-	return idx
+	return found
 }
 
 // others returns the group's occurrences other than shown's, one finding per occurrence.
