@@ -57,13 +57,14 @@ func setupValidate(fs *flag.FlagSet, e env) func(context.Context, []string) erro
 				return c, err
 			})
 			warnings := h.Warnings
-			if unknownName(err) {
+			switch {
+			case unknownName(err):
 				// A custom table or a function (an ASIM parser, a watchlist) the offline schemas
-				// cannot know: the hunt may well run in the workspace.
+				// cannot know: the hunt may well run in the workspace, and its result columns
+				// cannot be known here.
 				warnings = append(warnings, fmt.Sprintf("%v (add its schema with --schemas to check the rest)", err))
 				err = nil
-			}
-			if err == nil {
+			case err == nil:
 				for _, m := range hunt.MissingColumns(h, cols) {
 					err = errors.Join(err, fmt.Errorf("hunt %s: %s names column %q, which the query does not return", h.Name, m.Field, m.Column))
 				}
@@ -88,7 +89,7 @@ func setupValidate(fs *flag.FlagSet, e env) func(context.Context, []string) erro
 // unknownName reports whether err is the engine not knowing a table or function.
 func unknownName(err error) bool {
 	var kerr *kql.Error
-	return errors.As(err, &kerr) && (strings.HasPrefix(kerr.Msg, "unknown table") || strings.HasPrefix(kerr.Msg, "unknown function"))
+	return errors.As(err, &kerr) && kerr.UnknownName()
 }
 
 // resultColumns runs q over empty tables of the given schemas, to learn its result columns.

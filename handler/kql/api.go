@@ -108,9 +108,16 @@ type Error struct {
 	// unknownTable marks a reference to a table or function that does not
 	// exist: union isfuzzy=true skips the legs that fail so.
 	unknownTable bool
+	// unknownFunc marks a call of a scalar function the engine does not know.
+	unknownFunc bool
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("kql %s: %s", e.Pos, e.Msg) }
+
+// UnknownName reports whether the error is a table, or a tabular or scalar function, that the
+// database or the engine does not know: a query that may run where that name exists (a custom
+// table, an ASIM parser), as opposed to one that is wrong.
+func (e *Error) UnknownName() bool { return e.unknownTable || e.unknownFunc }
 
 // QueryPosition returns the error's line and column and its message without them, for callers
 // that show the error at another place (the query's place in a file, say).

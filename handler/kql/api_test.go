@@ -132,3 +132,26 @@ func TestFormat(t *testing.T) {
 		t.Errorf("Format:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// UnknownName tells a name the engine or the database does not know (a table, a function) from
+// a query that is wrong.
+func TestErrorUnknownName(t *testing.T) {
+	db := Database{"T": {Name: "T", Columns: []Column{{Name: "a", Type: "long"}}}}
+	for _, test := range []struct {
+		query   string
+		unknown bool
+	}{
+		{"Contoso | take 1", true},
+		{"imProcessCreation | take 1", true},
+		{"imProcessCreation(ago(1d)) | take 1", true},
+		{"T | extend b = no_such_function(a)", true},
+		{"T | project (a", false},
+		{"T | where a == ", false},
+	} {
+		_, err := Run(context.Background(), test.query, db, Options{})
+		var kerr *Error
+		if !errors.As(err, &kerr) || kerr.UnknownName() != test.unknown {
+			t.Errorf("%s: err %v, UnknownName %v, want %v", test.query, err, kerr != nil && kerr.UnknownName(), test.unknown)
+		}
+	}
+}

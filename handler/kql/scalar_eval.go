@@ -1,6 +1,9 @@
 package kql
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Scalar expressions are compiled once per operator into closures over a row
 // ([]any, in the column order of the operator's input). Compilation resolves
@@ -228,7 +231,7 @@ func (s *scope) call(e *call) (compiled, error) {
 		if unsupportedFuncs[e.name] {
 			return compiled{}, errorf(e.pos, "unsupported function '%s'", e.name)
 		}
-		return compiled{}, errorf(e.pos, "unknown function '%s'", e.name)
+		return compiled{}, &Error{Pos: e.pos, Msg: fmt.Sprintf("unknown function '%s'", e.name), unknownFunc: true}
 	}
 	if len(e.args) < def.minArgs || def.maxArgs >= 0 && len(e.args) > def.maxArgs {
 		return compiled{}, errorf(e.pos, "function '%s' takes %s, got %d", e.name, arity(def), len(e.args))
