@@ -291,3 +291,23 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestReadmeNamesEverySetting: the README's settings table names every setting by its full name.
+func TestReadmeNamesEverySetting(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "| ") {
+			table = append(table, strings.SplitN(line, "|", 3)[1])
+		}
+	}
+	rows := strings.Join(table, "\n")
+	for _, s := range config.Settings {
+		if !regexp.MustCompile(`\b` + s.Name + `\b`).MatchString(rows) {
+			t.Errorf("setting %s is not in the first column of README's settings table", s.Name)
+		}
+	}
+}
