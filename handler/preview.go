@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -90,13 +92,27 @@ func (p *previewFiles) clear() error {
 	return nil
 }
 
-func (p *previewFiles) write(name string, data []byte) error {
+// write creates the file name in the preview's folder with what fill writes to it; on an error
+// the file is removed.
+func (p *previewFiles) write(name string, fill func(io.Writer) error) error {
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
 	path := filepath.Join(p.dir, name)
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
 		return fmt.Errorf("preview: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	if err = fill(w); err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("preview %s: %w", name, err)
 	}
 	p.paths = append(p.paths, path)
 	return nil
@@ -107,7 +123,10 @@ func (p *previewFiles) writeJSON(name string, m slack.Message) error {
 	if err != nil {
 		return fmt.Errorf("preview %s: %w", name, err)
 	}
-	return p.write(name, js)
+	return p.write(name, func(w io.Writer) error {
+		_, err := w.Write(append(js, '\n'))
+		return err
+	})
 }
 
 // Notify writes the message of a new fingerprint, as the bot posts it: with the record's summary
@@ -128,20 +147,23 @@ func (p *previewFiles) Notify(ctx context.Context, h *hunt.Hunt, rec *hunt.Recor
 	return hunt.MessageRef{Where: p.dir, ID: name}, nil
 }
 
-// Digest writes the digest and the CSV its thread gets.
-func (p *previewFiles) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+// Digest writes the digest and the CSV its thread gets, the CSV row by row as the bot uploads it.
+func (p *previewFiles) Digest(ctx context.Context, h *hunt.Hunt, fs hunt.FindingSeq) (hunt.MessageRef, error) {
+	m := slack.BuildDigest(h, fs, slack.BuildOptions{WorkspaceResourceID: p.workspace})
+	if err := fs.Err(); err != nil {
+		return hunt.MessageRef{}, fmt.Errorf("preview digest: %w", err)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++
 	name := fmt.Sprintf("digest-%02d", p.seq)
-	if err := p.writeJSON(name+".json", slack.BuildDigest(h, fs, slack.BuildOptions{WorkspaceResourceID: p.workspace})); err != nil {
+	if err := p.writeJSON(name+".json", m); err != nil {
 		return hunt.MessageRef{}, err
 	}
-	if err := p.write(name+".csv", slack.CSV(fs)); err != nil {
+	if err := p.write(name+".csv", func(w io.Writer) error { return slack.WriteCSV(w, fs) }); err != nil {
 		return hunt.MessageRef{}, err
 	}
-	p.findings = append(p.findings, fs...)
-	p.digested = true
+	p.digested = true // samples writes no sample digest then, so fs is not kept
 	return hunt.MessageRef{Where: p.dir, ID: name, Kind: hunt.KindDigest}, nil
 }
 
@@ -196,7 +218,7 @@ func (p *previewFiles) samples(h *hunt.Hunt, tick hunt.TickSummary) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.findings) > 0 && !p.digested {
-		if err := p.writeJSON("sample-digest.json", slack.BuildDigest(h, p.findings, slack.BuildOptions{WorkspaceResourceID: p.workspace})); err != nil {
+		if err := p.writeJSON("sample-digest.json", slack.BuildDigest(h, hunt.FindingList(p.findings), slack.BuildOptions{WorkspaceResourceID: p.workspace})); err != nil {
 			return err
 		}
 	}

@@ -92,7 +92,7 @@ func loadInfra(t *testing.T) infra {
 // problems runs every check.
 func (in infra) problems() []string {
 	var out []string
-	for _, check := range []func(infra) []string{checkRuntime, checkScale, checkForbidden, checkRoles, checkSecrets, checkPlan} {
+	for _, check := range []func(infra) []string{checkRuntime, checkScale, checkForbidden, checkRoles, checkSecrets, checkPlan, checkMemoryLimit} {
 		out = append(out, check(in)...)
 	}
 	return out
@@ -219,6 +219,30 @@ func checkIntProp(site *resource, span span, key string, okParam func(*param) []
 
 // checkForbidden: no app setting Flex Consumption replaces or refuses, and no siteConfig property it
 // refuses, as an object key or as an appSettings array entry (name: 'X'), in any file.
+// wantMemoryLimit is GOMEMLIMIT as main.bicep's appSettings must set it: a quarter of the instance.
+const wantMemoryLimit = "'${instanceMemoryMB / 4}MiB'"
+
+// checkMemoryLimit: the Go runtime's soft memory limit follows the instance size, so that a large
+// answer makes the collector work harder rather than the instance run out of memory.
+func checkMemoryLimit(in infra) []string {
+	f := in.bicep["main.bicep"]
+	if f == nil {
+		return nil
+	}
+	settings, ok := f.object("appSettings")
+	if !ok {
+		return nil // a snippet; the real file's settings are checked against config.Settings too
+	}
+	p, ok := settings["GOMEMLIMIT"]
+	switch {
+	case !ok:
+		return []string{fmt.Sprintf("main.bicep: var appSettings sets no GOMEMLIMIT (want %s)", wantMemoryLimit)}
+	case strings.Join(strings.Fields(p.value), " ") != wantMemoryLimit:
+		return []string{fmt.Sprintf("main.bicep:%d: GOMEMLIMIT is %s, want %s", p.line, p.value, wantMemoryLimit)}
+	}
+	return nil
+}
+
 func checkForbidden(in infra) []string {
 	var out []string
 	for _, f := range in.files() {
@@ -502,6 +526,8 @@ func TestChecksCatchBrokenInfra(t *testing.T) {
 		{"max instances literal", main, "maximumInstanceCount: maximumInstanceCount", "maximumInstanceCount: 1", "maximumInstanceCount is 1"},
 		{"max instances above 1000", main, "@maxValue(1000)", "@maxValue(5000)", "needs @maxValue(1000)"},
 		{"max instances unset", main, "        maximumInstanceCount: maximumInstanceCount\n", "", "sets no maximumInstanceCount"},
+		{"GOMEMLIMIT missing", main, "  GOMEMLIMIT: '${instanceMemoryMB / 4}MiB'\n", "", "sets no GOMEMLIMIT"},
+		{"GOMEMLIMIT fixed", main, "  GOMEMLIMIT: '${instanceMemoryMB / 4}MiB'\n", "  GOMEMLIMIT: '400MiB'\n", "GOMEMLIMIT is '400MiB'"},
 		{"memory allowed list", main, "@allowed([ 512, 2048, 4096 ])", "@allowed([ 512, 1024, 2048, 4096 ])", "@allowed lists 1024"},
 		{"memory without allowed", main, "@allowed([ 512, 2048, 4096 ])\n", "", "needs @allowed"},
 		{"memory literal", main, "instanceMemoryMB: instanceMemoryMB", "instanceMemoryMB: 1536", "instanceMemoryMB is 1536"},

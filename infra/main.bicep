@@ -479,6 +479,11 @@ var appSettings = {
   HEALTH_HEARTBEAT_HOUR: healthHeartbeatHour
   AZURE_CLIENT_ID: identity.properties.clientId
   LOG_LEVEL: logLevel
+
+  // Go runtime: the collector keeps the handler's heap under a quarter of the instance (128 MiB
+  // of 512 MB; the Functions host shares the instance), working harder on a large answer
+  // instead of letting the instance run out of memory (docs/performance.md).
+  GOMEMLIMIT: '${instanceMemoryMB / 4}MiB'
 }
 
 resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {

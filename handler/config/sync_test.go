@@ -31,6 +31,7 @@ var hostOnly = []string{
 	"AzureWebJobsStorage*",  // host storage: a connection string locally, identity-based in Azure
 	"FUNCTIONS_*",           // FUNCTIONS_WORKER_RUNTIME locally; Flex Consumption sets the runtime itself
 	"APPLICATIONINSIGHTS_*", // connection and Entra authentication strings for the host's telemetry
+	"GOMEMLIMIT",            // the Go runtime's soft memory limit, from the instance size
 }
 
 // omitFromBicep lists settings of config.Settings that infra/main.bicep may leave out, with the

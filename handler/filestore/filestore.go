@@ -86,6 +86,21 @@ func OpenReadOnly(path string) (*Store, error) {
 
 // Load returns the hunt's window end and records.
 func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
+	return s.read(huntID, func(string, *stored) bool { return true })
+}
+
+// Lookup returns the hunt's status, the records of fps and every pending record, all whole. It
+// reads the whole file, as every call does.
+func (s *Store) Lookup(_ context.Context, huntID string, fps []string) (*hunt.State, error) {
+	asked := make(map[string]bool, len(fps))
+	for _, fp := range fps {
+		asked[fp] = true
+	}
+	return s.read(huntID, func(fp string, r *stored) bool { return asked[fp] || r.State == hunt.Pending })
+}
+
+// read returns the hunt's status and the records that keep selects.
+func (s *Store) read(huntID string, keep func(fp string, r *stored) bool) (*hunt.State, error) {
 	st := &hunt.State{Records: map[string]*hunt.Record{}}
 	err := s.with(false, func(f *file) (bool, error) {
 		h := f.Hunts[huntID]
@@ -94,8 +109,9 @@ func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
 		}
 		st.Status = h.status()
 		for _, r := range h.Records {
-			rec := r.record()
-			st.Records[rec.Fingerprint] = rec
+			if fp := r.fingerprint(); keep(fp, r) {
+				st.Records[fp] = r.record()
+			}
 		}
 		return false, nil
 	})
@@ -167,7 +183,7 @@ func (s *Store) Put(_ context.Context, huntID string, recs []*hunt.Record) (lost
 			byFP[r.fingerprint()] = i
 		}
 		for _, rec := range recs {
-			if rec.Sparse {
+			if rec.Sparse && !rec.Remove {
 				return false, fmt.Errorf("filestore: refusing to write sparse record %.80q", rec.Fingerprint)
 			}
 			i, exists := byFP[rec.Fingerprint]
@@ -210,6 +226,33 @@ func (s *Store) Put(_ context.Context, huntID string, recs []*hunt.Record) (lost
 		w.rec.Version = w.version
 	}
 	return lost, nil
+}
+
+// Prune deletes up to max of the hunt's prunable records (see hunt.Record.Prunable), in one
+// rewrite of the file under its exclusive lock: nothing changes between reading and deleting.
+func (s *Store) Prune(_ context.Context, huntID string, notifiedBefore, seenBefore time.Time, max int) (int, error) {
+	n := 0
+	err := s.with(true, func(f *file) (bool, error) {
+		h := f.Hunts[huntID]
+		if h == nil {
+			return false, nil
+		}
+		kept := h.Records[:0]
+		for _, r := range h.Records {
+			if n < max && r.Prunable(notifiedBefore, seenBefore) {
+				n++
+				continue
+			}
+			kept = append(kept, r)
+		}
+		clear(h.Records[len(kept):])
+		h.Records = kept
+		return n > 0, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func version(rev uint64) string { return strconv.FormatUint(rev, 10) }

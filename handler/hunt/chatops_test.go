@@ -155,7 +155,7 @@ func TestRunStoreOutageIsAnnounced(t *testing.T) {
 	}
 }
 
-// failingLoad is a store whose Load fails with err while err is set.
+// failingLoad is a store whose reads of a hunt's state (Load, Lookup) fail with err while err is set.
 type failingLoad struct {
 	hunt.Store
 	err error
@@ -166,6 +166,13 @@ func (s *failingLoad) Load(ctx context.Context, h string) (*hunt.State, error) {
 		return nil, s.err
 	}
 	return s.Store.Load(ctx, h)
+}
+
+func (s *failingLoad) Lookup(ctx context.Context, h string, fps []string) (*hunt.State, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	return s.Store.Lookup(ctx, h, fps)
 }
 
 func TestRunHeartbeat(t *testing.T) {

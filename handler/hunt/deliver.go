@@ -4,38 +4,138 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 )
 
+// claimChunk is how many records a run builds and writes at a time: a flood's records are never
+// all in memory at once.
+const claimChunk = 800
+
+// claim stores the plan's records before anything is posted: the first limit cands claimed for
+// this run (so of two overlapping runs only one posts them), new fingerprints past the limit
+// queued, unclaimed, for later runs. A cand someone else wrote first is dropped.
+func (r *Runner) claim(ctx context.Context, h *Hunt, p *plan, now time.Time) error {
+	lease := r.Lease
+	if lease <= 0 {
+		lease = 15 * time.Minute
+	}
+	lost := func(c *cand, _ *Record) { c.lost = true }
+	claim := func(rec *Record) { rec.ClaimedUntil = now.Add(lease) }
+	if _, err := r.store(ctx, h, p, p.cands[:p.limit], claim, !p.digest, lost); err != nil {
+		return fmt.Errorf("claim findings of hunt %s: %w", h.ID, err)
+	}
+	var queued []*cand
+	for _, c := range p.cands[p.limit:] {
+		if c.isNew() {
+			queued = append(queued, c)
+		}
+	}
+	if _, err := r.store(ctx, h, p, queued, func(*Record) {}, false, lost); err != nil {
+		return fmt.Errorf("queue findings of hunt %s: %w", h.ID, err)
+	}
+	if _, ok := r.Notifier.(Updater); ok && !p.digest {
+		var fresh []*Record
+		for _, c := range p.claimed() {
+			if c.isNew() {
+				fresh = append(fresh, c.rec)
+			}
+		}
+		p.supersede = told(p.st, fresh)
+	}
+	return nil
+}
+
+// store writes the records of cs, each built as needed (plan.record) and changed by change,
+// claimChunk at a time. Each cand keeps the Version and state its record got; a record that lost
+// (someone else wrote it first) goes to lost. A new fingerprint's record is dropped after its
+// chunk unless keepBuilt. When the store fails, store returns the error and the records it did
+// not write, built.
+func (r *Runner) store(ctx context.Context, h *Hunt, p *plan, cs []*cand, change func(*Record), keepBuilt bool, lost func(*cand, *Record)) ([]*Record, error) {
+	chunk := make([]*Record, 0, min(len(cs), claimChunk))
+	owners := make([]*cand, 0, cap(chunk))
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		losers, err := r.Store.Put(ctx, h.ID, chunk)
+		if err != nil {
+			return err
+		}
+		for i, rec := range chunk {
+			c := owners[i]
+			if slices.Contains(losers, rec) {
+				lost(c, rec)
+				continue
+			}
+			c.version, c.stored, c.rec = rec.Version, rec.State, rec
+			if c.isNew() && !keepBuilt {
+				c.rec = nil
+			}
+		}
+		chunk, owners = chunk[:0], owners[:0]
+		return nil
+	}
+	for i, c := range cs {
+		rec, err := p.record(h, c)
+		if err == nil {
+			change(rec)
+			chunk, owners = append(chunk, rec), append(owners, c)
+			if len(chunk) < claimChunk && i < len(cs)-1 {
+				continue
+			}
+			if err = flush(); err == nil {
+				continue
+			}
+		}
+		// What is not written: this chunk and the cands after it.
+		rest := chunk
+		for _, c := range cs[i+1:] {
+			if rec, berr := p.record(h, c); berr == nil {
+				change(rec)
+				rest = append(rest, rec)
+			}
+		}
+		return rest, err
+	}
+	return nil, nil
+}
+
 // post delivers the claimed records in order and records each result as soon as it is known.
 // A record's further occurrences in this run follow its message as repeats.
 func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error {
-	claimed := p.claimed
+	claimed := p.claimed()
 	var errs []error
-	var release []*Record
-	for i, rec := range claimed {
+	var release []*cand
+	for i, c := range claimed {
+		rec := c.rec
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("stopped before posting %d findings: %w", len(claimed)-i, err))
 			release = append(release, claimed[i:]...)
 			break
 		}
+		more, err := p.wholes(c.more)
+		if err != nil {
+			errs = append(errs, err)
+			release = append(release, claimed[i:]...)
+			break
+		}
 		sctx, done := r.sending(ctx)
 		var ref MessageRef
-		var err error
 		if prior := p.supersede[rec]; prior != nil {
 			ref, err = r.Notifier.(Updater).Update(sctx, h, prior, rec)
 			if err == nil {
 				sum.Updated++
 			}
 		} else {
-			ref, err = r.Notifier.Notify(sctx, h, rec, p.more[rec])
+			ref, err = r.Notifier.Notify(sctx, h, rec, more)
 		}
 		done()
 		if err != nil {
 			sum.Failed++
 			r.failed(h, rec, err)
-			release = append(release, rec)
+			release = append(release, c)
 			errs = append(errs, fmt.Errorf("notify fingerprint %s: %w", rec.Fingerprint, err))
 			if errors.Is(err, ErrUnavailable) {
 				release = append(release, claimed[i+1:]...)
@@ -52,9 +152,10 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 			release = append(release, claimed[i+1:]...)
 			break
 		}
+		c.stored = Delivered
 		// The record counts the further occurrences already, and its message's summary names
 		// them: if a reply fails, nothing is told twice and the summary still tells it.
-		if more := p.more[rec]; len(more) > 0 && ctx.Err() == nil {
+		if len(more) > 0 && ctx.Err() == nil {
 			sctx, done := r.sending(ctx)
 			err := r.Notifier.Repeat(sctx, h, rec, more)
 			done()
@@ -69,7 +170,7 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 			sum.Repeats += len(more)
 		}
 	}
-	errs = append(errs, r.release(ctx, h, release))
+	errs = append(errs, r.release(ctx, h, p, release))
 	return errors.Join(errs...)
 }
 
@@ -86,36 +187,45 @@ func (r *Runner) sending(ctx context.Context) (context.Context, context.CancelFu
 	return sctx, func() { stop(); cancel() }
 }
 
-// postDigest delivers the claimed records, every occurrence of each, as one digest message.
+// postDigest delivers the claimed records, every occurrence of each, as one digest message. The
+// records are built again (plan.record) to be recorded, claimChunk at a time.
 func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary) error {
-	claimed := p.claimed
-	fs := make([]*Finding, 0, len(claimed))
-	for _, rec := range claimed {
-		fs = append(fs, rec.Finding)
-		fs = append(fs, p.more[rec]...)
-	}
+	claimed := p.claimed()
+	fs := &digestSeq{p: p, cands: claimed}
 	sctx, done := r.sending(ctx)
 	ref, err := r.Notifier.Digest(sctx, h, fs)
 	done()
+	if err == nil {
+		err = fs.Err() // a digest without some of its findings is not their delivery
+	}
 	if err != nil {
 		sum.Failed += len(claimed)
-		for _, rec := range claimed {
-			r.failed(h, rec, err)
+		r.Log.Warn("notify failed", "hunt", h.ID, "digestOf", len(claimed), "err", err)
+		why := r.redact(err.Error())
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute+time.Duration(len(claimed))*10*time.Millisecond)
+		defer cancel()
+		rest, rerr := r.store(rctx, h, p, claimed, func(rec *Record) {
+			rec.Attempts++
+			rec.LastError = why
+			rec.ClaimedUntil = time.Time{}
+		}, false, func(*cand, *Record) {})
+		if rerr != nil {
+			r.keep(h, rest...)
+			rerr = fmt.Errorf("release %d claims: %w", len(rest), rerr)
 		}
-		return errors.Join(fmt.Errorf("notify digest of %d findings: %w", len(claimed), err), r.release(ctx, h, claimed))
+		return errors.Join(fmt.Errorf("notify digest of %d findings: %w", len(claimed), err), rerr)
 	}
 	sum.Posted += len(claimed)
 	sum.Digest = len(claimed)
 	at := r.Now()
-	for _, rec := range claimed {
-		delivered(rec, ref, at)
-	}
 	// The digest is out: record it even if the run is cancelled, with time for a flood of any size.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute+time.Duration(len(claimed))*10*time.Millisecond)
 	defer cancel()
-	lost, err := r.Store.Put(ctx, h.ID, claimed)
+	var lost []*Record
+	rest, err := r.store(ctx, h, p, claimed, func(rec *Record) { delivered(rec, ref, at) }, false,
+		func(_ *cand, rec *Record) { lost = append(lost, rec) })
 	if err != nil {
-		r.keep(h, claimed...)
+		r.keep(h, rest...)
 		return fmt.Errorf("record digest delivery (posted as %s): %w", ref.ID, err)
 	}
 	var errs []error
@@ -128,12 +238,55 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary)
 	return errors.Join(errs...)
 }
 
+// digestSeq is the findings of a digest's cands, read back whole from the run's spill as they
+// are yielded: each cand's shown finding, then its further occurrences.
+type digestSeq struct {
+	p     *plan
+	cands []*cand
+	n     int
+	err   error
+}
+
+func (d *digestSeq) Len() int {
+	if d.n == 0 {
+		for _, c := range d.cands {
+			d.n += 1 + len(c.more)
+		}
+	}
+	return d.n
+}
+
+func (d *digestSeq) All() iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		for _, c := range d.cands {
+			var shown *Finding
+			if c.rec != nil {
+				shown = c.rec.Finding
+			} else {
+				shown = c.group[0]
+			}
+			for _, f := range append([]*Finding{shown}, c.more...) {
+				w, err := d.p.sp.whole(f)
+				if err != nil {
+					d.err = err
+					return
+				}
+				if !yield(w) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (d *digestSeq) Err() error { return d.err }
+
 // tellRepeats tells new occurrences of notified fingerprints, at most budget messages in all,
 // and counts an occurrence only once it was told: each occurrence is told once.
-func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, budget int, sum *Summary) error {
+func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, p *plan, budget int, sum *Summary) error {
 	var told []*Record
 	var errs []error
-	for _, rp := range repeats {
+	for _, rp := range p.repeats {
 		if budget <= 0 || ctx.Err() != nil {
 			break
 		}
@@ -151,7 +304,11 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 			rec = full
 		}
 		fresh := slices.DeleteFunc(slices.Clone(rp.fresh), rec.seen)
-		fresh = fresh[:min(len(fresh), budget)]
+		fresh, err := p.wholes(fresh[:min(len(fresh), budget)])
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
 		if len(fresh) == 0 {
 			continue
 		}
@@ -159,7 +316,7 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, repeats []repeat, bud
 			rec.count(h, f)
 		}
 		sctx, done := r.sending(ctx)
-		err := r.Notifier.Repeat(sctx, h, rec, fresh)
+		err = r.Notifier.Repeat(sctx, h, rec, fresh)
 		done()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tell repeat of fingerprint %s: %w", rec.Fingerprint, err))
@@ -197,18 +354,16 @@ func (r *Runner) failed(h *Hunt, rec *Record, err error) {
 
 // release gives claims back so the next run retries at once instead of waiting for the lease to
 // lapse; it must happen even when ctx was cancelled.
-func (r *Runner) release(ctx context.Context, h *Hunt, recs []*Record) error {
-	if len(recs) == 0 {
+func (r *Runner) release(ctx context.Context, h *Hunt, p *plan, cs []*cand) error {
+	if len(cs) == 0 {
 		return nil
-	}
-	for _, rec := range recs {
-		rec.ClaimedUntil = time.Time{}
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if _, err := r.Store.Put(rctx, h.ID, recs); err != nil {
-		r.keep(h, recs...)
-		return fmt.Errorf("release %d claims: %w", len(recs), err)
+	rest, err := r.store(rctx, h, p, cs, func(rec *Record) { rec.ClaimedUntil = time.Time{} }, true, func(*cand, *Record) {})
+	if err != nil {
+		r.keep(h, rest...)
+		return fmt.Errorf("release %d claims: %w", len(rest), err)
 	}
 	return nil
 }

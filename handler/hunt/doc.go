@@ -15,11 +15,14 @@
 //
 //	schedule.go  which hunts are due (one Store.Statuses read), run at most Concurrency at a time
 //	window.go    the window: since the last successful run, ending Settle before now; Window.Request
-//	ports.go     Source.Query runs the hunt's query declared over that window
+//	ports.go     Source.Query (or Streamer.Stream, row by row) runs the query declared over that window
 //	finding.go   each result row becomes a Finding: a fingerprint (what) and an occurrence (one time it happened)
-//	plan.go      against the stored Records (record.go): new fingerprints to claim, repeats to tell
+//	plan.go      against the stored Records (record.go), read whole or looked up by fingerprint:
+//	             new fingerprints to claim, repeats to tell
 //	deliver.go   claim (a conditional Put), Notifier.Notify each claim, record the delivery at once
+//	spill.go     a large answer's findings in a temporary file, read back whole when posted or stored
 //	carry.go     writes the Store refused, kept in the process and made first by the next run
+//	prune.go     once a day, delete delivered records past the TTL and every window
 //	health.go    count failed ticks, post failing/recovered/heartbeat alerts, advance the window
 //	view.go      what a message about a finding says (title, facts, lists, links): notifiers render it
 //	dryrun.go    a Store that keeps nothing, for dry runs and previews

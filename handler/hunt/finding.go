@@ -43,6 +43,11 @@ type Finding struct {
 	Occurrence  string    `json:"occ"`
 	Time        time.Time `json:"time"`
 	Fields      []Field   `json:"fields"`
+
+	// A header of a run's spill (see spill) has nil Fields, which are in the spill's file at
+	// at-1, size bytes.
+	at   int64
+	size int32
 }
 
 // Field returns the finding's column called name.
@@ -81,17 +86,46 @@ const maxFieldText = 8 << 10
 // hunt without entity mappings, a hash of the row's columns without its datetime ones, so that
 // the same row seen again at another time (a later window, another run) is the same finding.
 func Findings(h *Hunt, res *Result) ([]Finding, error) {
-	index := make(map[string]int, len(res.Columns))
-	for i, c := range res.Columns {
+	conv, err := newConverter(h, res.Columns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Finding, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		f, err := conv.finding(row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// converter turns the rows of one result into findings (see Findings), one row at a time.
+type converter struct {
+	h       *Hunt
+	cols    []Column
+	fpIdx   int   // the fingerprint column, or -1
+	fpCols  []int // the columns hashed when there is no fingerprint value
+	occIdx  int   // the occurrence column, or -1
+	timeIdx int   // the time column, or -1
+	rows    int
+}
+
+// newConverter checks that cols have what h needs, naming the column that is missing.
+func newConverter(h *Hunt, cols []Column) (*converter, error) {
+	index := make(map[string]int, len(cols))
+	for i, c := range cols {
 		index[c.Name] = i
 	}
 	need := func(col, why string) (int, error) {
 		i, ok := index[col]
 		if !ok {
-			return 0, fmt.Errorf("hunt %s: query result has no column %q (%s); it has: %s", h.Name, col, why, columnList(res.Columns))
+			return 0, fmt.Errorf("hunt %s: query result has no column %q (%s); it has: %s", h.Name, col, why, columnList(cols))
 		}
 		return i, nil
 	}
+	c := &converter{h: h, cols: cols, fpIdx: -1, occIdx: -1, timeIdx: -1}
 	var entityIdx []int
 	for _, col := range h.EntityColumns() {
 		i, err := need(col, "named by entityMappings")
@@ -100,67 +134,66 @@ func Findings(h *Hunt, res *Result) ([]Finding, error) {
 		}
 		entityIdx = append(entityIdx, i)
 	}
-	fpIdx := -1
 	switch _, has := index[defaultFingerprintColumn]; {
 	case h.Fingerprint != "":
 		i, err := need(h.Fingerprint, "the hunt's fingerprint")
 		if err != nil {
 			return nil, err
 		}
-		fpIdx = i
+		c.fpIdx = i
 	case has:
-		fpIdx = index[defaultFingerprintColumn]
+		c.fpIdx = index[defaultFingerprintColumn]
 	}
 	// Without entity columns, the row's own columns, less its times, identify the finding.
-	fpCols := entityIdx
+	c.fpCols = entityIdx
 	if len(entityIdx) == 0 {
-		fpCols = untimedColumns(res.Columns)
+		c.fpCols = untimedColumns(cols)
 	}
-	occIdx := -1
 	if h.Occurrence != "" {
 		i, err := need(h.Occurrence, "the hunt's occurrence")
 		if err != nil {
 			return nil, err
 		}
-		occIdx = i
+		c.occIdx = i
 	} else if i, ok := index[defaultOccurrenceColumn]; ok {
-		occIdx = i
+		c.occIdx = i
 	}
-	timeIdx := -1
 	for _, name := range []string{"TimeGenerated", "StartTime", "Timestamp"} {
-		if i, ok := index[name]; ok && res.Columns[i].Type == "datetime" {
-			timeIdx = i
+		if i, ok := index[name]; ok && cols[i].Type == "datetime" {
+			c.timeIdx = i
 			break
 		}
 	}
+	return c, nil
+}
 
-	out := make([]Finding, 0, len(res.Rows))
-	for r, row := range res.Rows {
-		if len(row) != len(res.Columns) {
-			return nil, fmt.Errorf("hunt %s: result row %d has %d values for %d columns", h.Name, r, len(row), len(res.Columns))
-		}
-		f := Finding{Fields: make([]Field, len(row))}
-		for i, v := range row {
-			f.Fields[i] = field(res.Columns[i], v)
-		}
-		if fpIdx >= 0 {
-			f.Fingerprint = f.Fields[fpIdx].Text
-		}
-		if f.Fingerprint == "" {
-			f.Fingerprint = digest(pick(f.Fields, fpCols))
-		}
-		if occIdx >= 0 {
-			f.Occurrence = f.Fields[occIdx].Text
-		}
-		if f.Occurrence == "" {
-			f.Occurrence = digest(f.Fields)
-		}
-		if timeIdx >= 0 {
-			f.Time, _ = row[timeIdx].(time.Time)
-		}
-		out = append(out, f)
+// finding converts the next row.
+func (c *converter) finding(row []any) (Finding, error) {
+	r := c.rows
+	c.rows++
+	if len(row) != len(c.cols) {
+		return Finding{}, fmt.Errorf("hunt %s: result row %d has %d values for %d columns", c.h.Name, r, len(row), len(c.cols))
 	}
-	return out, nil
+	f := Finding{Fields: make([]Field, len(row))}
+	for i, v := range row {
+		f.Fields[i] = field(c.cols[i], v)
+	}
+	if c.fpIdx >= 0 {
+		f.Fingerprint = f.Fields[c.fpIdx].Text
+	}
+	if f.Fingerprint == "" {
+		f.Fingerprint = digest(pick(f.Fields, c.fpCols))
+	}
+	if c.occIdx >= 0 {
+		f.Occurrence = f.Fields[c.occIdx].Text
+	}
+	if f.Occurrence == "" {
+		f.Occurrence = digest(f.Fields)
+	}
+	if c.timeIdx >= 0 {
+		f.Time, _ = row[c.timeIdx].(time.Time)
+	}
+	return f, nil
 }
 
 // untimedColumns returns the indexes of the columns that are not datetime-typed.

@@ -38,7 +38,7 @@ func (n *updater) Update(_ context.Context, _ *hunt.Hunt, prior, rec *hunt.Recor
 	return prior.Message, nil
 }
 
-func (n *updater) Digest(context.Context, *hunt.Hunt, []*hunt.Finding) (hunt.MessageRef, error) {
+func (n *updater) Digest(context.Context, *hunt.Hunt, hunt.FindingSeq) (hunt.MessageRef, error) {
 	panic("no digest in this test")
 }
 func (n *updater) Repeat(context.Context, *hunt.Hunt, *hunt.Record, []*hunt.Finding) error {

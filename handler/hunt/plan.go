@@ -8,19 +8,67 @@ import (
 )
 
 // plan is what one run does with its findings, decided before anything is posted.
+//
+// A flood can be 100,000 new fingerprints, so the plan does not hold a record for each: a new
+// fingerprint is a cand with its findings (headers of the run's spill, see spill), and its record
+// is built when it is written or posted (see record) and dropped after, unless it is about to be
+// posted on its own (at most MaxPosts).
 type plan struct {
-	claimed []*Record // to post, in order
-	writes  []*Record // to store before posting
-	repeats []repeat  // notified fingerprints seen again
-	digest  bool      // post the claimed records as one digest
-	// more holds, for a record to post, its occurrences in this run other than the one its
-	// message shows: they are told with it (as thread replies, or in the message itself).
-	more map[*Record][]*Finding
+	st      *State
+	sp      *spill
+	cands   []*cand  // fingerprints that need a message, in order
+	limit   int      // the first limit cands are claimed and posted; the others wait
+	repeats []repeat // notified fingerprints seen again
+	digest  bool     // post the claimed cands as one digest
 	// supersede holds, for a new fingerprint whose occurrence a delivered message already told
 	// under another fingerprint, that earlier record: its message is updated instead of a new
 	// one posted (see Updater).
 	supersede map[*Record]*Record
+	pending   int // records pending in the store before the run
 }
+
+// cand is a fingerprint that needs a message: a new one, or a record taken up again.
+type cand struct {
+	fp    string
+	rec   *Record    // the record: one taken up again, or a new one while it is built
+	group []*Finding // a new fingerprint's findings in this run, its record built from them
+	// more holds its occurrences in this run other than the one its message shows: they are
+	// told with it (as thread replies, or in the message itself).
+	more       []*Finding
+	version    string // the Version the record got when it was last written, to build it again
+	wasPending bool   // the store had it pending before the run
+	stored     string // the state the run last stored it in; "" while not stored by this run
+	lost       bool   // someone else stored it first: not this run's to post
+}
+
+// claimed returns the cands this run posts: the first limit, less those someone else took.
+func (p *plan) claimed() []*cand {
+	var out []*cand
+	for _, c := range p.cands[:p.limit] {
+		if !c.lost {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// stillPending counts the hunt's records pending after the run: those pending before that the run
+// did not store, and those it stored pending.
+func (p *plan) stillPending() int {
+	n := p.pending
+	for _, c := range p.cands {
+		if c.wasPending && c.stored != "" {
+			n--
+		}
+		if c.stored == Pending {
+			n++
+		}
+	}
+	return n
+}
+
+// isNew reports a fingerprint the store had no record of.
+func (c *cand) isNew() bool { return c.group != nil }
 
 // repeat is a delivered record and its occurrences not yet told.
 type repeat struct {
@@ -28,15 +76,44 @@ type repeat struct {
 	fresh []*Finding
 }
 
-func (p *plan) drop(lost []*Record) {
-	if len(lost) == 0 {
-		return
+// record returns c's record, building a new fingerprint's from its findings (read back whole).
+func (p *plan) record(h *Hunt, c *cand) (*Record, error) {
+	if c.rec != nil {
+		return c.rec, nil
 	}
-	p.claimed = slices.DeleteFunc(p.claimed, func(rec *Record) bool { return slices.Contains(lost, rec) })
+	first, err := p.sp.whole(c.group[0])
+	if err != nil {
+		return nil, err
+	}
+	rec := &Record{Fingerprint: c.fp, State: Pending, Finding: first, Version: c.version}
+	for _, f := range unseen(rec, c.group) {
+		if f.Occurrence != first.Occurrence {
+			if f, err = p.sp.whole(f); err != nil {
+				return nil, err
+			}
+		} else {
+			f = first
+		}
+		rec.count(h, f)
+	}
+	return rec, nil
+}
+
+// wholes returns fs read back whole.
+func (p *plan) wholes(fs []*Finding) ([]*Finding, error) {
+	out := make([]*Finding, len(fs))
+	for i, f := range fs {
+		w, err := p.sp.whole(f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = w
+	}
+	return out, nil
 }
 
 // plan decides what each fingerprint needs: a claim, an occurrence count, a repeat, or nothing.
-func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum *Summary) *plan {
+func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp *spill, sum *Summary) (*plan, error) {
 	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Time.Before(findings[j].Time) })
 	var order []string
 	groups := make(map[string][]*Finding)
@@ -49,20 +126,14 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 	}
 	sum.Fingerprints = len(order)
 
-	p := &plan{more: map[*Record][]*Finding{}}
-	var fresh []*Record      // new fingerprints, which may update an earlier message (see told)
-	var candidates []*Record // records that need a message, in order
+	p := &plan{st: st, sp: sp}
 	free := func(rec *Record) bool { return !rec.ClaimedUntil.After(now) }
 	touched := make(map[string]bool)
 	for _, fp := range order {
 		group := groups[fp]
 		old := st.Records[fp]
 		if old == nil {
-			rec := &Record{Fingerprint: fp, State: Pending, Finding: group[0]}
-			countNew(h, rec, group)
-			p.more[rec] = others(rec.Finding, group)
-			fresh = append(fresh, rec)
-			candidates = append(candidates, rec)
+			p.cands = append(p.cands, &cand{fp: fp, group: group, more: others(group[0], group)})
 			sum.New++
 			continue
 		}
@@ -73,19 +144,31 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 		touched[fp] = true
 		switch fresh := unseen(rec, group); {
 		case rec.State == Pending:
-			countNew(h, rec, group)
-			if rec.Finding == nil {
-				rec.Finding = group[0]
+			whole, err := p.wholes(fresh)
+			if err != nil {
+				return nil, err
 			}
-			p.more[rec] = others(rec.Finding, group)
-			candidates = append(candidates, rec)
+			for _, f := range whole {
+				rec.count(h, f)
+			}
+			if rec.Finding == nil {
+				if rec.Finding, err = sp.whole(group[0]); err != nil {
+					return nil, err
+				}
+			}
+			p.cands = append(p.cands, &cand{fp: fp, rec: rec, more: others(rec.Finding, group), wasPending: true})
 			sum.Retried++
 		case len(fresh) > 0 && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
-			countNew(h, rec, group)
+			whole, err := p.wholes(fresh)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range whole {
+				rec.count(h, f)
+			}
 			// Alerting again starts afresh: what Load may have left out is not needed.
-			rec.State, rec.Finding, rec.Message, rec.Sparse = Pending, fresh[0], MessageRef{}, false
-			p.more[rec] = fresh[1:]
-			candidates = append(candidates, rec)
+			rec.State, rec.Finding, rec.Message, rec.Sparse = Pending, whole[0], MessageRef{}, false
+			p.cands = append(p.cands, &cand{fp: fp, rec: rec, more: fresh[1:]})
 			sum.New++
 		case len(fresh) > 0:
 			p.repeats = append(p.repeats, repeat{rec: rec, fresh: fresh})
@@ -97,37 +180,24 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sum
 	// Pending records the query no longer returns still get delivered.
 	for _, fp := range sortedKeys(st.Records) {
 		old := st.Records[fp]
+		if old.State == Pending {
+			p.pending++
+		}
 		if touched[fp] || groups[fp] != nil || old.State != Pending || !free(old) || old.Finding == nil {
 			continue
 		}
-		candidates = append(candidates, old.Clone())
+		p.cands = append(p.cands, &cand{fp: fp, rec: old.Clone(), wasPending: true})
 		sum.Retried++
 	}
 
-	limit := r.maxPosts()
-	if r.DigestThreshold > 0 && len(candidates) > r.DigestThreshold {
+	p.limit = min(r.maxPosts(), len(p.cands))
+	if r.DigestThreshold > 0 && len(p.cands) > r.DigestThreshold {
 		// A flood is one digest, whatever its size: every finding in its CSV, every record
 		// claimed and recorded in this run.
 		p.digest = true
-		limit = len(candidates)
+		p.limit = len(p.cands)
 	}
-	lease := r.Lease
-	if lease <= 0 {
-		lease = 15 * time.Minute
-	}
-	for i, rec := range candidates {
-		if i < limit {
-			rec.ClaimedUntil = now.Add(lease)
-			p.claimed = append(p.claimed, rec)
-		}
-		if i < limit || st.Records[rec.Fingerprint] == nil {
-			p.writes = append(p.writes, rec) // queued new records are stored unclaimed
-		}
-	}
-	if _, ok := r.Notifier.(Updater); ok {
-		p.supersede = told(st, fresh)
-	}
-	return p
+	return p, nil
 }
 
 // unseen returns the group's findings whose occurrences rec has not counted, one per occurrence.
@@ -182,11 +252,4 @@ func others(shown *Finding, group []*Finding) []*Finding {
 		}
 	}
 	return out
-}
-
-// countNew counts the group's occurrences the record has not seen.
-func countNew(h *Hunt, rec *Record, group []*Finding) {
-	for _, f := range unseen(rec, group) {
-		rec.count(h, f)
-	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"strings"
+	"time"
 )
 
 // Source runs a query: Log Analytics in Azure, the embedded KQL engine over a logs folder locally.
@@ -12,6 +14,15 @@ import (
 // source must make visible to it, as Log Analytics' timespan parameter does.
 type Source interface {
 	Query(ctx context.Context, query string, timespan Window) (*Result, error)
+}
+
+// Streamer is a Source that hands over its answer row by row as it reads it, so that a run keeps
+// only what it needs of a large answer (Log Analytics answers up to 500,000 rows). each gets the
+// columns and one row, whose slice the source may reuse: each must not keep it. An error from
+// each stops the stream, and Stream returns it. partial is set when the service returned rows
+// together with an error (see Result.Partial).
+type Streamer interface {
+	Stream(ctx context.Context, query string, timespan Window, each func(cols []Column, row []any) error) (partial error, err error)
 }
 
 // Notifier tells people about findings: Slack in Azure, the terminal locally.
@@ -26,8 +37,10 @@ type Notifier interface {
 	Notify(ctx context.Context, h *Hunt, rec *Record, more []*Finding) (MessageRef, error)
 	// Digest posts one message for many new fingerprints at once (a flood), with every finding
 	// (every occurrence of each) attached, and returns where it went: later repeats of each
-	// finding thread under it.
-	Digest(ctx context.Context, h *Hunt, fs []*Finding) (MessageRef, error)
+	// finding thread under it. fs may be more than fits in memory: the notifier goes through
+	// fs.All as often as it needs, keeping only what it shows, and fails, posting nothing, when
+	// fs.Err reports that the findings could not be read before the message went out.
+	Digest(ctx context.Context, h *Hunt, fs FindingSeq) (MessageRef, error)
 	// Repeat tells of new occurrences of a notified fingerprint: one thread reply each under
 	// rec.Message, then the original message's summary updated from rec (which already counts
 	// them). A notifier without threads (a webhook) does nothing and returns nil.
@@ -35,6 +48,44 @@ type Notifier interface {
 	// Alert posts a message about huntwatch itself: failing, recovered, or the daily heartbeat.
 	Alert(ctx context.Context, h *Hunt, a Alert) error
 }
+
+// FindingSeq is the findings of a digest, possibly more than a run holds in memory at once (the
+// Runner keeps a large answer's findings in a temporary file). Len says how many there are; All
+// yields them in order, each read afresh, so a consumer may keep any it is given; Err reports a
+// read that failed, which ended All early.
+type FindingSeq interface {
+	Len() int
+	All() iter.Seq[*Finding]
+	Err() error
+}
+
+// FindingList is a FindingSeq held in memory; nil entries are skipped.
+type FindingList []*Finding
+
+// Len counts the non-nil findings.
+func (l FindingList) Len() int {
+	n := 0
+	for _, f := range l {
+		if f != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// All yields the non-nil findings in order.
+func (l FindingList) All() iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		for _, f := range l {
+			if f != nil && !yield(f) {
+				return
+			}
+		}
+	}
+}
+
+// Err is always nil: nothing is read.
+func (FindingList) Err() error { return nil }
 
 // Updater is a Notifier that can replace a message it posted. A new fingerprint whose occurrence
 // an earlier message told under another fingerprint (a Run Command first reported without its
@@ -123,15 +174,28 @@ type Store interface {
 	// To keep the usual run cheap, a store may leave out the Finding and Entities of delivered
 	// records and mark them Sparse; Get returns a record whole.
 	Load(ctx context.Context, hunt string) (*State, error)
+	// Lookup is Load for a run that already knows its answer's fingerprints: the hunt's Status,
+	// the records of those fingerprints (a delivered one may be Sparse, as in Load), and every
+	// pending record of the hunt whole (pending records are delivered even when the answer no
+	// longer has them). A fingerprint without a record is absent from Records. Its cost grows
+	// with the fingerprints asked and the pending records, not with the partition: for a small
+	// answer over a long history, a run reads what it needs and no more.
+	Lookup(ctx context.Context, hunt string, fingerprints []string) (*State, error)
 	// Get returns one record whole, or nil if there is none.
 	Get(ctx context.Context, hunt, fingerprint string) (*Record, error)
 	// Put writes records atomically one by one: a record whose Version is empty is inserted only
 	// if no record of its fingerprint exists; otherwise it replaces the stored one only if that
 	// still has the same Version, and a record with Remove set is deleted on the same condition.
 	// Records that lose (someone else wrote first) are returned and left unchanged; the others
-	// get their new Version. A Sparse record is refused with an error: writing it would lose
-	// what Load left out.
+	// get their new Version. A Sparse record is refused with an error unless it is to be
+	// removed: writing it would lose what Load left out (removing it loses nothing).
 	Put(ctx context.Context, hunt string, recs []*Record) (lost []*Record, err error)
+	// Prune deletes at most max delivered records of the hunt whose NotifiedAt is before
+	// notifiedBefore and whose LastSeen is before seenBefore (see Record.Prunable), each only if
+	// it is unchanged since Prune read it (a record another run changed meanwhile stays), and
+	// returns how many it deleted. Pending records, and records without a NotifiedAt or a
+	// LastSeen, are never pruned. On an error, the count is of the records deleted before it.
+	Prune(ctx context.Context, hunt string, notifiedBefore, seenBefore time.Time, max int) (int, error)
 	// SaveStatus records the hunt's status: the end of its last successful window and its health.
 	SaveStatus(ctx context.Context, hunt string, st Status) error
 	// Statuses returns the status of every hunt that has one, by hunt id, in one read: what a

@@ -84,6 +84,16 @@ type Record struct {
 	Sparse bool `json:"-"`
 }
 
+// Prunable tells whether Store.Prune may delete r: a delivered record notified before
+// notifiedBefore and last seen before seenBefore. A record without a NotifiedAt or a LastSeen
+// (its occurrences had no time) is never prunable: nothing tells that its finding has stopped,
+// and pruning a finding that still occurs would tell it again as new.
+func (r *Record) Prunable(notifiedBefore, seenBefore time.Time) bool {
+	return r.State == Delivered &&
+		!r.NotifiedAt.IsZero() && r.NotifiedAt.Before(notifiedBefore) &&
+		!r.LastSeen.IsZero() && r.LastSeen.Before(seenBefore)
+}
+
 // Bounds of a record's lists.
 const (
 	MaxRecent       = 50

@@ -149,15 +149,14 @@ func (r *Runner) maxRows() int {
 	return r.MaxRows
 }
 
-// truncate keeps the first MaxRows rows of res; the others are counted in sum.Truncated and told
-// in an AlertTruncated, whose failure fails the run so the window does not move on unannounced.
-func (r *Runner) truncate(ctx context.Context, h *Hunt, w Window, res *Result, sum *Summary) error {
-	limit := r.maxRows()
-	if len(res.Rows) <= limit {
+// truncate tells that the answer had rows past MaxRows (counted in sum.Truncated), which the run
+// did not process, in an AlertTruncated, whose failure fails the run so the window does not move
+// on unannounced.
+func (r *Runner) truncate(ctx context.Context, h *Hunt, w Window, sum *Summary) error {
+	if sum.Truncated == 0 {
 		return nil
 	}
-	sum.Truncated = len(res.Rows) - limit
-	res.Rows = res.Rows[:limit:limit] // the source's rows are not ours to change
+	limit := r.maxRows()
 	r.Log.Warn("query answer over the row limit: processing the first rows only", "hunt", h.ID, "window", w.String(),
 		"rows", sum.Rows, "maxRows", limit, "notProcessed", sum.Truncated)
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -187,7 +186,8 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 		r.finish(ctx, h, now, nil, &sum, err)
 		return sum, err
 	}
-	st, err := r.Store.Load(ctx, h.ID)
+	// The status and the pending records: what the window needs, and all a quiet run reads.
+	st, err := r.Store.Lookup(ctx, h.ID, nil)
 	if err != nil {
 		err = fmt.Errorf("load state of hunt %s: %w", h.ID, err)
 		r.finish(ctx, h, now, nil, &sum, err)
@@ -197,46 +197,42 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 	w := NextWindow(now.Add(-r.Settle), st.WindowEnd, lookback, max(r.MaxCatchup, lookback))
 	sum.Window = w
 	err = r.hunt(ctx, h, now, st, w, &sum)
-	return sum, r.finish(ctx, h, now, st, &sum, err)
+	if err = r.finish(ctx, h, now, st, &sum, err); err == nil {
+		r.prune(ctx, h, now, st)
+	}
+	return sum, err
 }
 
 // hunt does the work of a run whose state loaded.
 func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w Window, sum *Summary) error {
-	query, timespan := w.Request(h.Query, now)
-	res, err := r.Source.Query(ctx, query, timespan)
+	sp := &spill{}
+	defer sp.close()
+	findings, partial, occurrences, err := r.query(ctx, h, w, now, sp, sum)
 	if err != nil {
-		return fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
+		return err
 	}
-	sum.Rows = len(res.Rows)
-	truncErr := r.truncate(ctx, h, w, res, sum)
-	findings, err := Findings(h, res)
-	if err != nil {
-		return errors.Join(truncErr, err)
-	}
+	truncErr := r.truncate(ctx, h, w, sum)
 	switch {
 	case !h.Trigger.Fires(sum.Rows):
 		sum.Quiet = true // below the rule's threshold: no alert, and the window moves on
 		findings = nil
 	case h.Grouping == GroupSingle && len(findings) > 0:
-		findings = []Finding{single(h, findings)}
+		f, err := single(h, findings, sp)
+		if err != nil {
+			return errors.Join(truncErr, err)
+		}
+		findings = []Finding{f}
 	}
 
-	p := r.plan(h, now, st, findings, sum)
-	final := make(map[string]*Record, len(st.Records)+len(p.writes))
-	for fp, rec := range st.Records {
-		final[fp] = rec
+	if st, err = r.records(ctx, h, st, findings, occurrences); err != nil {
+		return errors.Join(truncErr, fmt.Errorf("load state of hunt %s: %w", h.ID, err))
 	}
-	if len(p.writes) > 0 {
-		lost, err := r.Store.Put(ctx, h.ID, p.writes)
-		if err != nil {
-			return fmt.Errorf("claim findings of hunt %s: %w", h.ID, err)
-		}
-		p.drop(lost)
-		for _, rec := range p.writes {
-			if !slices.Contains(lost, rec) {
-				final[rec.Fingerprint] = rec
-			}
-		}
+	p, err := r.plan(h, now, st, findings, sp, sum)
+	if err != nil {
+		return errors.Join(truncErr, err)
+	}
+	if err := r.claim(ctx, h, p, now); err != nil {
+		return errors.Join(truncErr, err)
 	}
 	errs := []error{truncErr}
 	if p.digest {
@@ -244,16 +240,102 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 	} else {
 		errs = append(errs, r.post(ctx, h, p, sum))
 	}
-	errs = append(errs, r.tellRepeats(ctx, h, p.repeats, r.maxPosts()-sum.Posted-sum.Failed, sum))
-	for _, rec := range final {
-		if rec.State == Pending {
-			sum.Pending++
-		}
-	}
-	if res.Partial != nil {
-		errs = append(errs, fmt.Errorf("query hunt %s over %s returned a partial result: %w", h.Name, w, res.Partial))
+	errs = append(errs, r.tellRepeats(ctx, h, p, r.maxPosts()-sum.Posted-sum.Failed, sum))
+	sum.Pending = p.stillPending()
+	if partial != nil {
+		errs = append(errs, fmt.Errorf("query hunt %s over %s returned a partial result: %w", h.Name, w, partial))
 	}
 	return errors.Join(errs...)
+}
+
+// lookupMax bounds the fingerprints a run looks up one by one (Store.Lookup); with more, it reads
+// the hunt's records whole (Store.Load, a listing of 1,000 records a request).
+const lookupMax = 1000
+
+// records reads the records the plan needs, to st's status and pending records (which are all an
+// empty answer needs): the answer's own for a small answer, every record of the hunt for a large
+// one. Every record too when a new fingerprint's occurrence may have been told by an earlier
+// message under another fingerprint (see told): its occurrences come from a column, and the
+// notifier updates messages. That is what keeps a run's cost from growing with the hunt's history
+// when its answer is small and known, as most are.
+func (r *Runner) records(ctx context.Context, h *Hunt, st *State, findings []Finding, occurrences bool) (*State, error) {
+	seen := make(map[string]bool)
+	var fps []string
+	for i := range findings {
+		if fp := findings[i].Fingerprint; !seen[fp] {
+			seen[fp] = true
+			fps = append(fps, fp)
+		}
+	}
+	switch {
+	case len(fps) == 0:
+		return st, nil
+	case len(fps) <= lookupMax:
+		got, err := r.Store.Lookup(ctx, h.ID, fps)
+		if err != nil {
+			return nil, err
+		}
+		_, updater := r.Notifier.(Updater)
+		if !updater || !occurrences || !slices.ContainsFunc(fps, func(fp string) bool { return got.Records[fp] == nil }) {
+			return got, nil
+		}
+	}
+	return r.Store.Load(ctx, h.ID)
+}
+
+// query runs h's query over w and turns its answer into findings as it streams in (see Streamer):
+// the first MaxRows rows (the others are counted in sum.Truncated), each kept by sp. occurrences
+// reports that the findings' occurrences come from a column of the answer.
+func (r *Runner) query(ctx context.Context, h *Hunt, w Window, now time.Time, sp *spill, sum *Summary) (findings []Finding, partial error, occurrences bool, err error) {
+	limit := r.maxRows()
+	var conv *converter
+	var stop error // why the conversion stopped the stream
+	each := func(cols []Column, row []any) error {
+		if conv == nil {
+			if conv, stop = newConverter(h, cols); stop != nil {
+				return stop
+			}
+		}
+		if row == nil {
+			return nil // the columns
+		}
+		if sum.Rows++; sum.Rows > limit {
+			sum.Truncated++
+			return nil
+		}
+		f, err := conv.finding(row)
+		if err == nil {
+			f, err = sp.keep(f)
+		}
+		if err != nil {
+			stop = err
+			return err
+		}
+		findings = append(findings, f)
+		return nil
+	}
+	query, timespan := w.Request(h.Query, now)
+	if s, ok := r.Source.(Streamer); ok {
+		partial, err = s.Stream(ctx, query, timespan, each)
+	} else {
+		var res *Result
+		if res, err = r.Source.Query(ctx, query, timespan); err == nil {
+			partial, err = res.Partial, each(res.Columns, nil)
+			for _, row := range res.Rows {
+				if err != nil {
+					break
+				}
+				err = each(res.Columns, row)
+			}
+		}
+	}
+	switch {
+	case stop != nil:
+		return nil, nil, false, stop
+	case err != nil:
+		return nil, nil, false, fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
+	}
+	return findings, partial, conv != nil && conv.occIdx >= 0, nil
 }
 
 func (r *Runner) maxPosts() int {

@@ -27,7 +27,7 @@ type recorder struct {
 	down    error      // every method fails with it
 }
 
-func (n *recorder) Digest(_ context.Context, _ *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+func (n *recorder) Digest(_ context.Context, _ *hunt.Hunt, fs hunt.FindingSeq) (hunt.MessageRef, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.calls++
@@ -35,7 +35,7 @@ func (n *recorder) Digest(_ context.Context, _ *hunt.Hunt, fs []*hunt.Finding) (
 		return hunt.MessageRef{}, n.down
 	}
 	var fps []string
-	for _, f := range fs {
+	for f := range fs.All() {
 		fps = append(fps, f.Fingerprint)
 	}
 	n.digests = append(n.digests, fps)

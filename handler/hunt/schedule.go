@@ -243,7 +243,7 @@ func (r *Runner) lookback(h *Hunt) time.Duration {
 // (eventGroupingSettings SingleAlert). It is fingerprinted by the set of the rows' fingerprints,
 // so a later run that finds the same rows stays silent, and it is one occurrence of itself. It
 // shows the earliest row and lists every row by its entities.
-func single(h *Hunt, fs []Finding) Finding {
+func single(h *Hunt, fs []Finding, sp *spill) (Finding, error) {
 	fps := make([]string, 0, len(fs))
 	first := &fs[0]
 	for i := range fs {
@@ -255,13 +255,21 @@ func single(h *Hunt, fs []Finding) Finding {
 	slices.Sort(fps)
 	fps = slices.Compact(fps)
 	sum := sha256.Sum256([]byte(strings.Join(fps, "\n")))
-	out := *first
+	shown, err := sp.whole(first)
+	if err != nil {
+		return Finding{}, err
+	}
+	lines, err := resultLines(h, fs, sp)
+	if err != nil {
+		return Finding{}, err
+	}
+	out := *shown
 	out.Fingerprint = hex.EncodeToString(sum[:])
 	out.Occurrence = out.Fingerprint
-	out.Fields = append(slices.Clone(first.Fields),
+	out.Fields = append(slices.Clone(shown.Fields),
 		Field{Name: "ResultCount", Type: "long", Text: strconv.Itoa(len(fs))},
-		Field{Name: "Results", Type: "dynamic", List: resultLines(h, fs)})
-	return out
+		Field{Name: "Results", Type: "dynamic", List: lines})
+	return out, nil
 }
 
 // maxResultLines bounds the rows a single alert lists; the count says how many there were.
@@ -269,14 +277,17 @@ const maxResultLines = 100
 
 // resultLines describes each finding in one line: its time and entity values, or its fingerprint
 // when it has no entity values.
-func resultLines(h *Hunt, fs []Finding) []string {
+func resultLines(h *Hunt, fs []Finding, sp *spill) ([]string, error) {
 	var lines []string
 	for i := range fs {
 		if len(lines) == maxResultLines {
 			lines = append(lines, fmt.Sprintf("… and %d more", len(fs)-maxResultLines))
 			break
 		}
-		f := &fs[i]
+		f, err := sp.whole(&fs[i])
+		if err != nil {
+			return nil, err
+		}
 		var parts []string
 		if !f.Time.IsZero() {
 			parts = append(parts, f.Time.UTC().Format(time.DateTime))
@@ -291,5 +302,5 @@ func resultLines(h *Hunt, fs []Finding) []string {
 		}
 		lines = append(lines, strings.Join(parts, " · "))
 	}
-	return lines
+	return lines, nil
 }

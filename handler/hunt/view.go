@@ -657,44 +657,54 @@ type Count struct {
 }
 
 // DigestView says what one message about the findings fs of h shows; each finding in it is told
-// by its own View. Nil findings are skipped.
-func (h *Hunt) DigestView(fs []*Finding, o ViewOptions) DigestView {
+// by its own View. It reads fs once, keeping only the counts of each entity column's values; the
+// caller checks fs.Err.
+func (h *Hunt) DigestView(fs FindingSeq, o ViewOptions) DigestView {
 	d := DigestView{
 		Name:       h.DisplayName(),
 		Severity:   strings.TrimSpace(h.Severity),
 		Tactics:    tacticLinks(h.Tactics),
 		Techniques: techniqueLinks(h.Techniques),
 	}
+	type column struct {
+		label, name string
+		counts      map[string]int
+	}
+	var cols []column
 	for _, e := range byPreference(h.Entities) {
 		for _, m := range e.FieldMappings {
-			if t, ok := tally(fs, m.ColumnName); ok {
-				t.Label = EntityLabel(e, m)
-				d.Tallies = append(d.Tallies, t)
-			}
+			cols = append(cols, column{EntityLabel(e, m), m.ColumnName, map[string]int{}})
 		}
 	}
-	if o.WorkspaceResourceID != "" {
-		if first, last, ok := timeRange(fs); ok {
-			if u := findingLogsURL(o.WorkspaceResourceID, h, first, last); u != "" && len(u) <= MaxLinkURL {
-				d.Links = append(d.Links, Link{Kind: LinkLogs, Text: "View in Log Analytics", URL: u})
+	var span timeSpan
+	for f := range fs.All() {
+		if f == nil {
+			continue
+		}
+		for _, c := range cols {
+			if v := strings.TrimSpace(f.Value(c.name)); v != "" {
+				c.counts[v]++
 			}
+		}
+		span.add(f.Time)
+	}
+	for _, c := range cols {
+		if t, ok := tally(c.counts); ok {
+			t.Label = c.label
+			d.Tallies = append(d.Tallies, t)
+		}
+	}
+	if o.WorkspaceResourceID != "" && !span.first.IsZero() {
+		if u := findingLogsURL(o.WorkspaceResourceID, h, span.first, span.last); u != "" && len(u) <= MaxLinkURL {
+			d.Links = append(d.Links, Link{Kind: LinkLogs, Text: "View in Log Analytics", URL: u})
 		}
 	}
 	return d
 }
 
-// tally counts the non-empty values of col among fs: most frequent first, then by how they read,
-// then by value.
-func tally(fs []*Finding, col string) (Tally, bool) {
-	counts := map[string]int{}
-	for _, f := range fs {
-		if f == nil {
-			continue
-		}
-		if v := strings.TrimSpace(f.Value(col)); v != "" {
-			counts[v]++
-		}
-	}
+// tally orders the counts of one column's non-empty values: most frequent first, then by how
+// they read, then by value.
+func tally(counts map[string]int) (Tally, bool) {
 	if len(counts) == 0 {
 		return Tally{}, false
 	}
@@ -718,20 +728,19 @@ func tally(fs []*Finding, col string) (Tally, bool) {
 	return t, true
 }
 
-// timeRange returns the earliest and latest time of the findings.
-func timeRange(fs []*Finding) (first, last time.Time, ok bool) {
-	for _, f := range fs {
-		if f == nil || f.Time.IsZero() {
-			continue
-		}
-		if first.IsZero() || f.Time.Before(first) {
-			first = f.Time
-		}
-		if f.Time.After(last) {
-			last = f.Time
-		}
+// timeSpan is the earliest and latest of the non-zero times added to it.
+type timeSpan struct{ first, last time.Time }
+
+func (s *timeSpan) add(t time.Time) {
+	if t.IsZero() {
+		return
 	}
-	return first, last, !first.IsZero()
+	if s.first.IsZero() || t.Before(s.first) {
+		s.first = t
+	}
+	if t.After(s.last) {
+		s.last = t
+	}
 }
 
 // preferred are the entity types summaries and digests show first: the VM, the caller, the IP.

@@ -729,7 +729,7 @@ func TestDigestView(t *testing.T) {
 		setValue(f, "ResourceId", strings.TrimSuffix(viewVM, "vm-web-01")+vm)
 		fs = append(fs, f, nil)
 	}
-	d := h.DigestView(fs, hunt.ViewOptions{WorkspaceResourceID: viewWorkspace})
+	d := h.DigestView(hunt.FindingList(fs), hunt.ViewOptions{WorkspaceResourceID: viewWorkspace})
 	var got []string
 	for _, tl := range d.Tallies {
 		got = append(got, fmt.Sprintf("%s %v", tl.Label, tl.Values))
@@ -754,7 +754,7 @@ func TestDigestView(t *testing.T) {
 	if q != w.Declare(h.Query) || timespan != "2025-03-14T08:11:53.000Z/2025-03-14T10:31:53.000Z" {
 		t.Errorf("query %q, timespan %s", q, timespan)
 	}
-	if d := h.DigestView(fs, hunt.ViewOptions{}); len(d.Links) != 0 {
+	if d := h.DigestView(hunt.FindingList(fs), hunt.ViewOptions{}); len(d.Links) != 0 {
 		t.Errorf("a link without a workspace")
 	}
 }

@@ -73,23 +73,28 @@ func unexpected(tok json.Token, want string) error {
 	return &decodeError{fmt.Errorf("reading the answer: %v where %s was expected", tok, want)}
 }
 
+// rowFunc receives the first table's columns with a nil row once they are known, then its rows,
+// each with the columns, as they are read.
+type rowFunc func(cols []hunt.Column, row []any) error
+
 // decode reads a query answer, {"tables": [{"name", "columns", "rows"}, ...], "error": {...}},
-// into the first table's hunt.Result, with Partial set from a top-level error. Its conversions and
-// errors are those of the buffered decode it replaces (azquery.Results then value).
-func decode(body io.Reader) (*hunt.Result, error) {
+// handing each row of the first table to each as it is read (nothing of the answer is kept), and
+// returns a top-level error as partial. Its conversions and errors are those of the buffered
+// decode it replaces (azquery.Results then value).
+func decode(body io.Reader, each rowFunc) (partial error, err error) {
 	br := bufio.NewReaderSize(body, 64<<10)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
 	dec := json.NewDecoder(br)
 	var (
-		first   *hunt.Result
-		partial *azquery.ErrorInfo
+		found bool // the answer has a first table
+		info  *azquery.ErrorInfo
 	)
 	tok, err := dec.Token()
 	switch {
 	case err == io.EOF: // an empty body is an empty answer
-		return finish(nil, nil)
+		return finish(false, nil)
 	case err != nil:
 		return nil, malformed(err)
 	case tok == nil:
@@ -101,7 +106,7 @@ func decode(body io.Reader) (*hunt.Result, error) {
 			}
 			switch key {
 			case "tables":
-				if first, err = decodeTables(dec); err != nil {
+				if found, err = decodeTables(dec, each); err != nil {
 					return nil, err
 				}
 			case "error":
@@ -110,8 +115,8 @@ func decode(body io.Reader) (*hunt.Result, error) {
 				if err := dec.Decode(&raw); err != nil {
 					return nil, malformed(err)
 				}
-				partial = nil
-				if err := json.Unmarshal(raw, &partial); err != nil {
+				info = nil
+				if err := json.Unmarshal(raw, &info); err != nil {
 					return nil, malformed(err)
 				}
 			default:
@@ -132,20 +137,19 @@ func decode(body io.Reader) (*hunt.Result, error) {
 		}
 		return nil, unexpected(tok, "the end of the answer")
 	}
-	return finish(first, partial)
+	return finish(found, info)
 }
 
-func finish(res *hunt.Result, partial *azquery.ErrorInfo) (*hunt.Result, error) {
-	if res == nil {
-		if partial != nil {
-			return nil, fmt.Errorf("query failed: %w", partial)
-		}
+func finish(found bool, info *azquery.ErrorInfo) (partial error, err error) {
+	switch {
+	case !found && info != nil:
+		return nil, fmt.Errorf("query failed: %w", info)
+	case !found:
 		return nil, errors.New("answer has no result table")
+	case info != nil:
+		return info, nil
 	}
-	if partial != nil {
-		res.Partial = partial
-	}
-	return res, nil
+	return nil, nil
 }
 
 func skip(dec *json.Decoder) error {
@@ -156,60 +160,61 @@ func skip(dec *json.Decoder) error {
 	return nil
 }
 
-// decodeTables converts the first table and checks the others' shape.
-func decodeTables(dec *json.Decoder) (*hunt.Result, error) {
+// decodeTables converts the first table and checks the others' shape; found reports a first table.
+func decodeTables(dec *json.Decoder, each rowFunc) (found bool, err error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, malformed(err)
+		return false, malformed(err)
 	}
 	if tok == nil {
-		return nil, nil
+		return false, nil
 	}
 	if tok != json.Delim('[') {
-		return nil, unexpected(tok, "an array of tables")
+		return false, unexpected(tok, "an array of tables")
 	}
-	var first *hunt.Result
 	for n := 0; dec.More(); n++ {
 		if n > 0 {
 			var t *azquery.Table
 			if err := dec.Decode(&t); err != nil {
-				return nil, malformed(err)
+				return false, malformed(err)
 			}
 			continue
 		}
-		if first, err = decodeTable(dec); err != nil {
-			return nil, err
+		if found, err = decodeTable(dec, each); err != nil {
+			return false, err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, malformed(err)
+		return false, malformed(err)
 	}
-	return first, nil
+	return found, nil
 }
 
-// table builds a hunt.Result row by row.
+// table converts rows and hands them on.
 type table struct {
-	res     *hunt.Result
-	columns bool
+	cols    []hunt.Column
+	columns bool // cols is known
+	rows    int
+	each    rowFunc
 }
 
 func (t *table) setColumns(cols []*azquery.Column) error {
 	t.columns = true
-	t.res.Columns = make([]hunt.Column, len(cols))
+	t.cols = make([]hunt.Column, len(cols))
 	for i, c := range cols {
 		if c == nil || c.Name == nil {
 			return fmt.Errorf("result column %d has no name", i)
 		}
-		t.res.Columns[i].Name = *c.Name
+		t.cols[i].Name = *c.Name
 		if c.Type != nil {
-			t.res.Columns[i].Type = string(*c.Type)
+			t.cols[i].Type = string(*c.Type)
 		}
 	}
 	return nil
 }
 
 func (t *table) add(row []any) error {
-	r, cols := len(t.res.Rows), t.res.Columns
+	r, cols := t.rows, t.cols
 	if len(row) != len(cols) {
 		return fmt.Errorf("result row %d has %d values for %d columns", r, len(row), len(cols))
 	}
@@ -221,78 +226,84 @@ func (t *table) add(row []any) error {
 		}
 		out[i] = x
 	}
-	t.res.Rows = append(t.res.Rows, out)
-	return nil
+	t.rows++
+	return t.each(cols, out)
 }
 
-func decodeTable(dec *json.Decoder) (*hunt.Result, error) {
+func decodeTable(dec *json.Decoder, each rowFunc) (found bool, err error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, malformed(err)
+		return false, malformed(err)
 	}
 	if tok == nil {
-		return nil, nil
+		return false, nil
 	}
 	if tok != json.Delim('{') {
-		return nil, unexpected(tok, "a table")
+		return false, unexpected(tok, "a table")
 	}
-	t := &table{res: &hunt.Result{Rows: [][]any{}}}
+	t := &table{each: each}
 	var early [][]any // rows that came before the columns, kept until they are known
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
-			return nil, malformed(err)
+			return false, malformed(err)
 		}
 		switch key {
 		case "columns":
 			var cols []*azquery.Column
 			if err := dec.Decode(&cols); err != nil {
-				return nil, malformed(err)
+				return false, malformed(err)
 			}
 			if err := t.setColumns(cols); err != nil {
-				return nil, err
+				return false, err
+			}
+			if err := t.each(t.cols, nil); err != nil {
+				return false, err
 			}
 			for _, row := range early {
 				if err := t.add(row); err != nil {
-					return nil, err
+					return false, err
 				}
 			}
 			early = nil
 		case "name":
 			var name *string
 			if err := dec.Decode(&name); err != nil {
-				return nil, malformed(err)
+				return false, malformed(err)
 			}
 		case "rows":
 			if !t.columns {
 				if err := dec.Decode(&early); err != nil {
-					return nil, malformed(err)
+					return false, malformed(err)
 				}
 				continue
 			}
 			if err := decodeRows(dec, t); err != nil {
-				return nil, err
+				return false, err
 			}
 		default:
 			if err := skip(dec); err != nil {
-				return nil, err
+				return false, err
 			}
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, malformed(err)
+		return false, malformed(err)
 	}
 	if !t.columns {
 		if err := t.setColumns(nil); err != nil {
-			return nil, err
+			return false, err
+		}
+		if err := t.each(t.cols, nil); err != nil {
+			return false, err
 		}
 		for _, row := range early {
 			if err := t.add(row); err != nil {
-				return nil, err
+				return false, err
 			}
 		}
 	}
-	return t.res, nil
+	return true, nil
 }
 
 // decodeRows converts the rows array one row at a time, decoding each into a reused slice.

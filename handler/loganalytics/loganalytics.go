@@ -44,7 +44,10 @@ type Source struct {
 	deadline  time.Duration // of the whole call, retries included
 }
 
-var _ hunt.Source = (*Source)(nil)
+var (
+	_ hunt.Source   = (*Source)(nil)
+	_ hunt.Streamer = (*Source)(nil)
+)
 
 // New returns a source for workspace at endpoint (DefaultEndpoint when empty), authenticated by cred.
 func New(workspace, endpoint string, cred azcore.TokenCredential, opts Options) (*Source, error) {
@@ -81,6 +84,26 @@ func New(workspace, endpoint string, cred azcore.TokenCredential, opts Options) 
 // Query runs query over timespan. A 200 answer that carries an error is a partial result: its rows
 // are returned with Result.Partial set.
 func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) (*hunt.Result, error) {
+	res := &hunt.Result{Rows: [][]any{}}
+	partial, err := s.Stream(ctx, query, timespan, func(cols []hunt.Column, row []any) error {
+		if row == nil {
+			res.Columns = cols
+		} else {
+			res.Rows = append(res.Rows, row) // decode gives each row a slice of its own
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Partial = partial
+	return res, nil
+}
+
+// Stream runs query over timespan and hands each row of the answer to each as it is read (see
+// hunt.Streamer): first the columns with a nil row, then the rows. A 200 answer that carries an
+// error is a partial result, returned as partial.
+func (s *Source) Stream(ctx context.Context, query string, timespan hunt.Window, each func(cols []hunt.Column, row []any) error) (partial error, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.deadline)
 	defer cancel()
 	wait := max(1, int(s.wait/time.Second))
@@ -89,7 +112,7 @@ func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) 
 	// decodes an empty body; we decode the real one as a stream (decode.go).
 	answer := &answerBody{}
 	defer answer.close()
-	_, err := s.client.QueryWorkspace(context.WithValue(ctx, answerKey{}, answer), s.workspace, azquery.Body{Query: &query, Timespan: &ts},
+	_, err = s.client.QueryWorkspace(context.WithValue(ctx, answerKey{}, answer), s.workspace, azquery.Body{Query: &query, Timespan: &ts},
 		&azquery.LogsClientQueryWorkspaceOptions{Options: &azquery.LogsQueryOptions{Wait: &wait}})
 	if err != nil {
 		return nil, fmt.Errorf("workspace %s: %w", s.workspace, describe(err))
@@ -97,12 +120,12 @@ func (s *Source) Query(ctx context.Context, query string, timespan hunt.Window) 
 	if answer.body == nil {
 		return nil, fmt.Errorf("workspace %s: the answer's body was not captured", s.workspace)
 	}
-	res, err := decode(answer.body)
+	partial, err = decode(answer.body, each)
 	var de *decodeError
 	if errors.As(err, &de) {
 		return nil, fmt.Errorf("workspace %s: %w", s.workspace, de.err)
 	}
-	return res, err
+	return partial, err
 }
 
 // describe shortens SDK errors to their status and service message.

@@ -34,14 +34,16 @@ const (
 // lists, and a note that all of them are attached as CSV. With o.Inline (a webhook, which cannot
 // attach files) it lists instead as many findings as fit, one line each. Like Build, it is pure,
 // escapes everything and stays within Slack's limits whatever the findings hold.
-func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
+//
+// It reads fs twice (the tallies, then the findings shown) and keeps only what it shows, so a
+// flood is never held in memory; the caller checks fs.Err before sending the message.
+func BuildDigest(h *hunt.Hunt, fs hunt.FindingSeq, o BuildOptions) Message {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
-	fs = nonNil(fs)
 	d := h.DigestView(fs, hunt.ViewOptions{WorkspaceResourceID: o.WorkspaceResourceID})
 	var b builder
-	total := len(fs)
+	total := fs.Len()
 	what := count(total) + " new findings"
 	if total == 1 {
 		what = "1 new finding"
@@ -69,9 +71,9 @@ func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
 	}
 	noteLen := textLen(note) + 100 // and the "… and N more findings" line
 	if o.Inline {
-		b.digestLines(h, fs, MaxMessageText-b.used-noteLen)
+		b.digestLines(h, fs, total, MaxMessageText-b.used-noteLen)
 	} else {
-		b.digestFull(h, fs, MaxMessageText-b.used-noteLen)
+		b.digestFull(h, fs, total, MaxMessageText-b.used-noteLen)
 	}
 	b.add(slackapi.NewContextBlock("", mrkdwn(note)), note)
 
@@ -80,16 +82,6 @@ func BuildDigest(h *hunt.Hunt, fs []*hunt.Finding, o BuildOptions) Message {
 		fallback = md(d.Severity, 40) + " · " + fallback
 	}
 	return Message{Text: cutEscaped(fallback, fallbackMax), Blocks: b.blocks}
-}
-
-func nonNil(fs []*hunt.Finding) []*hunt.Finding {
-	out := make([]*hunt.Finding, 0, len(fs))
-	for _, f := range fs {
-		if f != nil {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // digestCounts adds, for each tally (an entity column), its digestTop most frequent values with
@@ -147,11 +139,18 @@ func compactLine(v hunt.View, i int) string {
 	return fmt.Sprintf("*%d.* ", i) + strings.Join(parts, " · ")
 }
 
-// digestFull shows the first digestFull findings, each with its lists, within budget units.
-func (b *builder) digestFull(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
-	n := min(len(fs), digestFull)
+// digestFull shows the first digestFull of the total findings, each with its lists, within
+// budget units.
+func (b *builder) digestFull(h *hunt.Hunt, fs hunt.FindingSeq, total, budget int) {
+	first := make([]*hunt.Finding, 0, digestFull)
+	for f := range fs.All() {
+		if first = append(first, f); len(first) == digestFull {
+			break
+		}
+	}
+	n := len(first)
 	used := 0
-	for i, f := range fs[:n] {
+	for i, f := range first {
 		v := h.View(f, hunt.ViewOptions{})
 		line := compactLine(v, i+1)
 		ids := "Fingerprint " + code(v.Fingerprint, 80)
@@ -183,14 +182,15 @@ func (b *builder) digestFull(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
 		}
 		b.add(slackapi.NewContextBlock("", mrkdwn(ids)), ids)
 	}
-	if rest := len(fs) - n; rest > 0 {
+	if rest := total - n; rest > 0 {
 		more := fmt.Sprintf("_… and %s more findings_", count(rest))
 		b.add(slackapi.NewContextBlock("", mrkdwn(more)), more)
 	}
 }
 
-// digestLines lists findings one line each, in sections, as many as budget units allow.
-func (b *builder) digestLines(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
+// digestLines lists findings one line each, in sections, as many of the total as budget units
+// allow.
+func (b *builder) digestLines(h *hunt.Hunt, fs hunt.FindingSeq, total, budget int) {
 	used, shown := 0, 0
 	var cur []string
 	curLen := 0
@@ -201,8 +201,8 @@ func (b *builder) digestLines(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
 			cur, curLen = nil, 0
 		}
 	}
-	for i, f := range fs {
-		line := compactLine(h.View(f, hunt.ViewOptions{}), i+1)
+	for f := range fs.All() {
+		line := compactLine(h.View(f, hunt.ViewOptions{}), shown+1)
 		ll := textLen(line) + 1
 		if used+ll > budget {
 			break
@@ -219,19 +219,18 @@ func (b *builder) digestLines(h *hunt.Hunt, fs []*hunt.Finding, budget int) {
 		shown++
 	}
 	flush()
-	if rest := len(fs) - shown; rest > 0 {
+	if rest := total - shown; rest > 0 {
 		more := fmt.Sprintf("_… and %s more findings not shown_", count(rest))
 		b.add(slackapi.NewContextBlock("", mrkdwn(more)), more)
 	}
 }
 
 // DigestMinimal is the plain-text message posted when Slack refuses a digest's blocks.
-func DigestMinimal(h *hunt.Hunt, fs []*hunt.Finding, reason string, inline bool) string {
+func DigestMinimal(h *hunt.Hunt, fs hunt.FindingSeq, reason string, inline bool) string {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
-	n := len(nonNil(fs))
-	s := fmt.Sprintf("*%s*: %s new findings. Slack refused the digest's layout (%s); ", md(h.DisplayName(), 150), count(n), code(reason, 60))
+	s := fmt.Sprintf("*%s*: %s new findings. Slack refused the digest's layout (%s); ", md(h.DisplayName(), 150), count(fs.Len()), code(reason, 60))
 	if inline {
 		s += "the findings are in huntwatch's store."
 	} else {
@@ -246,18 +245,22 @@ func DigestMinimal(h *hunt.Hunt, fs []*hunt.Finding, reason string, inline bool)
 // values are joined with "; ". Text is cleaned as in messages (invalid UTF-8, bidirectional
 // overrides, control characters), and a cell that a spreadsheet would read as a formula (one
 // starting with = + - @, a tab or a carriage return) gets a leading single quote.
-func CSV(fs []*hunt.Finding) []byte {
+//
+// CSV holds the whole file in memory; a flood's goes through WriteCSV, which also reports
+// findings that could not be read.
+func CSV(fs hunt.FindingSeq) []byte {
 	var buf bytes.Buffer
 	WriteCSV(&buf, fs) // a bytes.Buffer does not fail
 	return buf.Bytes()
 }
 
-// WriteCSV writes CSV(fs) to w row by row, holding one row at a time, and returns the first
-// write error.
-func WriteCSV(w io.Writer, fs []*hunt.Finding) error {
+// WriteCSV writes CSV(fs) to w row by row, holding one row at a time: it reads fs twice, for
+// the columns, then for the rows. It returns the first write error, or fs.Err when the findings
+// could not all be read.
+func WriteCSV(w io.Writer, fs hunt.FindingSeq) error {
 	var cols []string
 	index := map[string]int{}
-	for _, f := range fs {
+	for f := range fs.All() {
 		if f == nil {
 			continue
 		}
@@ -274,6 +277,9 @@ func WriteCSV(w io.Writer, fs []*hunt.Finding) error {
 		}
 		return name
 	}
+	if err := readErr(fs); err != nil {
+		return err
+	}
 	header := append(append([]string(nil), cols...), extra("Fingerprint"), extra("Occurrence"))
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -284,7 +290,7 @@ func WriteCSV(w io.Writer, fs []*hunt.Finding) error {
 	if err := cw.Write(row); err != nil {
 		return err
 	}
-	for _, f := range fs {
+	for f := range fs.All() {
 		if f == nil {
 			continue
 		}
@@ -301,8 +307,22 @@ func WriteCSV(w io.Writer, fs []*hunt.Finding) error {
 			return err
 		}
 	}
+	if err := readErr(fs); err != nil {
+		return err
+	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// errUnreadable marks the failure to read a digest's findings (see readErr).
+var errUnreadable = errors.New("read the findings")
+
+// readErr is fs.Err, marked with errUnreadable.
+func readErr(fs hunt.FindingSeq) error {
+	if err := fs.Err(); err != nil {
+		return fmt.Errorf("%w: %w", errUnreadable, err)
+	}
+	return nil
 }
 
 // cell cleans a CSV value and neutralises formula injection (OWASP's advice).
@@ -343,8 +363,10 @@ const uploadRetries = 2
 // would make the Runner post the digest again next run, a duplicate. So the upload is retried
 // (up to uploadRetries times, after any error but those that mean Slack is unavailable) and if it
 // still fails, Digest posts a short reply in the digest's thread ("CSV upload failed: <code>; the
-// findings are in the store"), logs a warning and returns the ref with no error.
-func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+// findings are in the store"), logs a warning and returns the ref with no error. Findings that
+// cannot be read (fs.Err) while the CSV is written are such a failure; while the message is
+// built, they fail the digest, and nothing is posted.
+func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs hunt.FindingSeq) (hunt.MessageRef, error) {
 	if h == nil {
 		h = &hunt.Hunt{}
 	}
@@ -352,10 +374,13 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 	defer n.mu.Unlock()
 	inline := n.api == nil
 	m := BuildDigest(h, fs, BuildOptions{WorkspaceResourceID: n.opts.WorkspaceResourceID, Inline: inline})
+	if err := readErr(fs); err != nil {
+		return hunt.MessageRef{}, fmt.Errorf("digest: %w", err)
+	}
 	out := n.route(h, h.Severity)
 	out.text, out.blocks = m.Text, m.Blocks
 	ref, err := n.postOrPlain(ctx, out,
-		func(code string) string { return DigestMinimal(h, fs, code, inline) }, "digest", len(fs))
+		func(code string) string { return DigestMinimal(h, fs, code, inline) }, "digest", fs.Len())
 	if err != nil {
 		return ref, err
 	}
@@ -365,7 +390,7 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 	}
 	if err := n.upload(ctx, h, fs, ref); err != nil {
 		reason := shortReason(err)
-		n.log.Warn("slack: the digest's CSV could not be uploaded; the findings are in the store", "hunt", h.ID, "ts", ref.ID, "findings", len(fs), "err", err)
+		n.log.Warn("slack: the digest's CSV could not be uploaded; the findings are in the store", "hunt", h.ID, "ts", ref.ID, "findings", fs.Len(), "err", err)
 		note := "CSV upload failed: " + code(reason, 80) + "; the findings are in the store."
 		if _, err := n.post(ctx, outgoing{text: note, channel: ref.Where, threadTS: ref.ID}); err != nil {
 			n.log.Warn("slack: could not tell the digest's thread that the CSV is missing", "ts", ref.ID, "err", err)
@@ -377,18 +402,23 @@ func (n *Notifier) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding)
 // upload shares the findings' CSV in the thread of the digest at ref. The CSV is written to a
 // temporary file and sent from there (each attempt reads the file again), so a flood's CSV is
 // never held whole in memory; should no temporary file be possible, it is built in memory.
-func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding, ref hunt.MessageRef) error {
+// Findings that cannot be read fail the upload.
+func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs hunt.FindingSeq, ref hunt.MessageRef) error {
 	body, size, done, err := csvFile(fs)
-	if err != nil {
+	if err != nil && fs.Err() == nil {
 		n.log.Warn("slack: no temporary file for the digest's CSV; building it in memory", "err", err)
-		data := CSV(fs)
-		body, size, done = bytes.NewReader(data), int64(len(data)), func() {}
+		var buf bytes.Buffer
+		err = WriteCSV(&buf, fs)
+		body, size, done = bytes.NewReader(buf.Bytes()), int64(buf.Len()), func() {}
+	}
+	if err != nil {
+		return err
 	}
 	defer done()
 	title, _ := fit(h.DisplayName(), 150, func(_, r rune) string { return string(r) })
 	params := slackapi.UploadFileParameters{
 		Filename:        csvName(h, n.opts.Now()),
-		Title:           fmt.Sprintf("%s: %s findings", title, count(len(nonNil(fs)))),
+		Title:           fmt.Sprintf("%s: %s findings", title, count(fs.Len())),
 		FileSize:        int(size),
 		Channel:         ref.Where,
 		ThreadTimestamp: ref.ID,
@@ -402,7 +432,7 @@ func (n *Notifier) upload(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding,
 }
 
 // csvFile writes the findings' CSV to a temporary file; done closes and removes it.
-func csvFile(fs []*hunt.Finding) (body io.ReaderAt, size int64, done func(), err error) {
+func csvFile(fs hunt.FindingSeq) (body io.ReaderAt, size int64, done func(), err error) {
 	f, err := os.CreateTemp("", "huntwatch-digest-*.csv")
 	if err != nil {
 		return nil, 0, nil, err
@@ -427,6 +457,8 @@ func csvFile(fs []*hunt.Finding) (body io.ReaderAt, size int64, done func(), err
 func shortReason(err error) string {
 	var se *Error
 	switch {
+	case errors.Is(err, errUnreadable):
+		return "findings unreadable"
 	case !errors.As(err, &se):
 		return "error"
 	case se.Code != "":

@@ -42,7 +42,7 @@ func fixedClock(o *Options) {
 func TestDigest500(t *testing.T) {
 	s := newSetup(t, false, fixedClock)
 	h, fs := runCommandHunt(), manyFindings(500)
-	ref, err := s.n.Digest(context.Background(), h, fs)
+	ref, err := s.n.Digest(context.Background(), h, hunt.FindingList(fs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestDigest500(t *testing.T) {
 
 func TestDigestWebhook(t *testing.T) {
 	s := newSetup(t, true, nil)
-	ref, err := s.n.Digest(context.Background(), runCommandHunt(), manyFindings(500))
+	ref, err := s.n.Digest(context.Background(), runCommandHunt(), hunt.FindingList(manyFindings(500)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestDigestUpload(t *testing.T) {
 		t.Run(test.name, func(t *testing.T) {
 			s := newSetup(t, false, nil)
 			test.fault(s.fs)
-			ref, err := s.n.Digest(context.Background(), runCommandHunt(), manyFindings(20))
+			ref, err := s.n.Digest(context.Background(), runCommandHunt(), hunt.FindingList(manyFindings(20)))
 			if err != nil {
 				t.Fatalf("Digest: %v, want no error once the digest is posted", err)
 			}
@@ -181,7 +181,7 @@ func TestDigestUpload(t *testing.T) {
 func TestDigestErrors(t *testing.T) {
 	s := newSetup(t, false, nil)
 	s.fs.ErrorNext(1, "not_in_channel")
-	ref, err := s.n.Digest(context.Background(), runCommandHunt(), manyFindings(20))
+	ref, err := s.n.Digest(context.Background(), runCommandHunt(), hunt.FindingList(manyFindings(20)))
 	if !errors.Is(err, hunt.ErrUnavailable) || ref != (hunt.MessageRef{}) {
 		t.Errorf("got %+v, %v; want ErrUnavailable and no ref", ref, err)
 	}
@@ -192,7 +192,7 @@ func TestDigestErrors(t *testing.T) {
 	// Blocks refused: the plain-text digest is posted, and the CSV still goes in its thread.
 	s = newSetup(t, false, nil)
 	s.fs.RefuseIf("invalid_blocks", func(m fakeslack.Message) bool { return m.Blocks != nil })
-	ref, err = s.n.Digest(context.Background(), runCommandHunt(), manyFindings(20))
+	ref, err = s.n.Digest(context.Background(), runCommandHunt(), hunt.FindingList(manyFindings(20)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestDigestHostile(t *testing.T) {
 	for _, test := range hostile {
 		t.Run(test.name, func(t *testing.T) {
 			h, f := everywhere(test.in)
-			fs := []*hunt.Finding{f, f, f, f}
+			fs := hunt.FindingList{f, f, f, f}
 			for _, inline := range []bool{false, true} {
 				checkMessage(t, BuildDigest(h, fs, BuildOptions{Inline: inline}))
 			}
@@ -233,7 +233,7 @@ func TestDigestHostile(t *testing.T) {
 		hunt.Field{Name: "list", List: []string{"=1", "two; three", "x"}},
 		hunt.Field{Name: "mention", Text: "<!channel> \u202Eexe.txt\x00"},
 	)
-	rows := readCSV(t, CSV([]*hunt.Finding{f}))
+	rows := readCSV(t, CSV(hunt.FindingList{f}))
 	if len(rows) != 2 {
 		t.Fatalf("%d rows", len(rows))
 	}
@@ -261,7 +261,7 @@ func TestDigestHostile(t *testing.T) {
 }
 
 func TestCSVColumns(t *testing.T) {
-	fs := []*hunt.Finding{
+	fs := hunt.FindingList{
 		{Fingerprint: "f1", Occurrence: "o1", Fields: []hunt.Field{{Name: "A", Text: "1"}, {Name: "B", Text: "2"}}},
 		nil,
 		{Fingerprint: "f2", Occurrence: "o2", Fields: []hunt.Field{{Name: "C", Text: "3"}, {Name: "A", Text: "4"}, {Name: "Fingerprint", Text: "theirs"}}},
@@ -275,7 +275,7 @@ func TestCSVColumns(t *testing.T) {
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("CSV\n%q\nwant\n%q", rows, want)
 	}
-	if got := string(CSV(nil)); got != "Fingerprint,Occurrence\r\n" {
+	if got := string(CSV(hunt.FindingList(nil))); got != "Fingerprint,Occurrence\r\n" {
 		t.Errorf("CSV(nil) = %q", got)
 	}
 }
@@ -348,7 +348,7 @@ func TestBuildDigestLimits(t *testing.T) {
 		for _, inline := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/inline=%v", test.name, inline), func(t *testing.T) {
 				fs := test.fs()
-				m := BuildDigest(test.h(), fs, BuildOptions{Inline: inline, WorkspaceResourceID: testWorkspace})
+				m := BuildDigest(test.h(), hunt.FindingList(fs), BuildOptions{Inline: inline, WorkspaceResourceID: testWorkspace})
 				checkMessage(t, m)
 				if len(fs) > 0 && !strings.Contains(m.Text, count(len(fs))) {
 					t.Errorf("text %q does not count %d findings", m.Text, len(fs))
@@ -361,11 +361,19 @@ func TestBuildDigestLimits(t *testing.T) {
 // TestDigestPayload: the digest's payload is what fakeslack received.
 func TestDigestPayload(t *testing.T) {
 	s := newSetup(t, false, nil)
-	h, fs := runCommandHunt(), manyFindings(30)
+	h, fs := runCommandHunt(), hunt.FindingList(manyFindings(30))
 	if _, err := s.n.Digest(context.Background(), h, fs); err != nil {
 		t.Fatal(err)
 	}
-	js, err := JSON(BuildDigest(h, fs, BuildOptions{}))
+	if !sameBlocks(t, BuildDigest(h, fs, BuildOptions{}), s.fs.Messages()[0].Blocks) {
+		t.Errorf("sent blocks differ from BuildDigest's")
+	}
+}
+
+// sameBlocks reports whether Slack received m's blocks as sent.
+func sameBlocks(t *testing.T, m Message, sent json.RawMessage) bool {
+	t.Helper()
+	js, err := JSON(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +383,6 @@ func TestDigestPayload(t *testing.T) {
 	}
 	var a, b any
 	json.Unmarshal(want.Blocks, &a)
-	json.Unmarshal(s.fs.Messages()[0].Blocks, &b)
-	if fmt.Sprint(a) != fmt.Sprint(b) {
-		t.Errorf("sent blocks differ from BuildDigest's")
-	}
+	json.Unmarshal(sent, &b)
+	return fmt.Sprint(a) == fmt.Sprint(b)
 }

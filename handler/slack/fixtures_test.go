@@ -88,25 +88,30 @@ var (
 	testCallers = []string{"alice.admin@contoso.com", "bob.ops@contoso.com", "svc-deploy@contoso.com"}
 )
 
-// manyFindings returns n findings of the Run Command hunt, each its own fingerprint and
-// occurrence, spread over VMs, callers, IPs and minutes.
+// manyFindings returns n findings of the Run Command hunt (see manyFinding).
 func manyFindings(n int) []*hunt.Finding {
 	out := make([]*hunt.Finding, n)
 	for i := range out {
-		f := runCommandFinding(typicalCommands)
-		f.Fingerprint = fmt.Sprintf("%064x", i+1)
-		f.Occurrence = fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
-		f.Time = testTime.Add(time.Duration(i) * time.Minute)
-		f.Fields[0].Text = f.Time.Format(time.RFC3339Nano)
-		f.Fields[3].Text = f.Occurrence
-		f.Fields[4].Text = testCallers[i%len(testCallers)]
-		f.Fields[5].Text = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
-		f.Fields[8].Text = testVMs[i%len(testVMs)]
-		f.Fields[9].Text = strings.TrimSuffix(testVM, "vm-web-01") + testVMs[i%len(testVMs)]
-		f.Fields[21].Text = f.Fingerprint
-		out[i] = f
+		out[i] = manyFinding(i)
 	}
 	return out
+}
+
+// manyFinding is the i-th finding (from 0) of a flood of the Run Command hunt, each its own
+// fingerprint and occurrence, spread over VMs, callers, IPs and minutes.
+func manyFinding(i int) *hunt.Finding {
+	f := runCommandFinding(typicalCommands)
+	f.Fingerprint = fmt.Sprintf("%064x", i+1)
+	f.Occurrence = fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
+	f.Time = testTime.Add(time.Duration(i) * time.Minute)
+	f.Fields[0].Text = f.Time.Format(time.RFC3339Nano)
+	f.Fields[3].Text = f.Occurrence
+	f.Fields[4].Text = testCallers[i%len(testCallers)]
+	f.Fields[5].Text = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
+	f.Fields[8].Text = testVMs[i%len(testVMs)]
+	f.Fields[9].Text = strings.TrimSuffix(testVM, "vm-web-01") + testVMs[i%len(testVMs)]
+	f.Fields[21].Text = f.Fingerprint
+	return f
 }
 
 // blockTexts returns the text objects of blocks as Slack received them, one after another.

@@ -80,7 +80,7 @@ func TestLogsLinkFits(t *testing.T) {
 			t.Errorf("%s: no Log Analytics link: %d characters, Slack takes %d", f.Occurrence, textLen(":mag: <"+v.Links[len(v.Links)-1].URL+"|View in Log Analytics>"), maxLogsLink)
 		}
 	}
-	fs2 := []*hunt.Finding{&fs[0], &fs[len(fs)-1]}
+	fs2 := hunt.FindingList{&fs[0], &fs[len(fs)-1]}
 	// A digest links the hunt's whole query, or nothing when that is longer than a link carries.
 	links := h.DigestView(fs2, hunt.ViewOptions{WorkspaceResourceID: testWorkspace}).Links
 	if m := BuildDigest(h, fs2, BuildOptions{WorkspaceResourceID: testWorkspace}); len(links) > 0 && !strings.Contains(blockTextsOf(t, m), "|View in Log Analytics>") {

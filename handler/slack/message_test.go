@@ -394,7 +394,9 @@ func TestGolden(t *testing.T) {
 		{"runcommand-update", func() Message {
 			return BuildWith(runCommandHunt(), runCommandFinding(typicalCommands), BuildOptions{Record: rec})
 		}, "Medium · Azure VM Run Command linked with MDE on vm-web-01 by alice.admin@contoso.com — IP: 203.0.113.47, AzureResource: vm-web-01 (rg-prod-web)"},
-		{"runcommand-digest", func() Message { return BuildDigest(runCommandHunt(), manyFindings(40), BuildOptions{}) },
+		{"runcommand-digest", func() Message {
+			return BuildDigest(runCommandHunt(), hunt.FindingList(manyFindings(40)), BuildOptions{})
+		},
 			"Medium · Azure VM Run Command linked with MDE: 40 new findings"},
 		{"runcommand-repeat", func() Message { return BuildRepeat(runCommandHunt(), manyFindings(2)[1]) },
 			"New occurrence: Azure VM Run Command linked with MDE on vm-web-02 by bob.ops@contoso.com — IP: 10.0.0.1, AzureResource: vm-web-02 (rg-prod-web)"},

@@ -103,20 +103,28 @@ func (p *Printer) write(s string) error {
 const csvPreviewLines = 6
 
 // Digest writes the digest and the first lines of its CSV, and returns
-// MessageRef{Where: "stdout", ID: "<n>", Kind: hunt.KindDigest}.
-func (p *Printer) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) (hunt.MessageRef, error) {
+// MessageRef{Where: "stdout", ID: "<n>", Kind: hunt.KindDigest}. It writes nothing when the
+// findings cannot be read (fs.Err).
+func (p *Printer) Digest(ctx context.Context, h *hunt.Hunt, fs hunt.FindingSeq) (hunt.MessageRef, error) {
 	if err := ctx.Err(); err != nil {
 		return hunt.MessageRef{}, err
 	}
 	m := BuildDigest(h, fs, BuildOptions{WorkspaceResourceID: p.WorkspaceResourceID})
-	data := CSV(fs)
+	var head csvHead
+	err := readErr(fs)
+	if err == nil {
+		err = WriteCSV(&head, fs) // head does not fail: an error is one of reading
+	}
+	if err != nil {
+		return hunt.MessageRef{}, fmt.Errorf("print digest: %w", err)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.seq++
 	var b strings.Builder
 	fmt.Fprintf(&b, "──── digest %d ────\n%s\n\n%s", p.seq, Readable(m.Text), Render(m))
-	lines := strings.SplitAfter(string(data), "\r\n")
-	fmt.Fprintf(&b, "\nCSV in the thread (%s rows), first lines:\n", count(len(nonNil(fs))))
+	lines := strings.SplitAfter(string(head.data), "\r\n")
+	fmt.Fprintf(&b, "\nCSV in the thread (%s rows), first lines:\n", count(fs.Len()))
 	for i, l := range lines {
 		if i == csvPreviewLines {
 			b.WriteString("…\n")
@@ -133,6 +141,21 @@ func (p *Printer) Digest(ctx context.Context, h *hunt.Hunt, fs []*hunt.Finding) 
 		return hunt.MessageRef{}, err
 	}
 	return hunt.MessageRef{Where: "stdout", ID: strconv.Itoa(p.seq), Kind: hunt.KindDigest}, nil
+}
+
+// csvHead keeps what is written to it up to the line after the csvPreviewLines the Printer
+// shows (so it can tell that more follow), and drops the rest.
+type csvHead struct {
+	data []byte
+	full bool
+}
+
+func (w *csvHead) Write(p []byte) (int, error) {
+	if !w.full {
+		w.data = append(w.data, p...)
+		w.full = bytes.Count(w.data, []byte("\r\n")) > csvPreviewLines
+	}
+	return len(p), nil
 }
 
 // Repeat writes each thread reply ("↳ thread reply: ...") and the update of the original

@@ -149,7 +149,7 @@ func TestPrinterDigest(t *testing.T) {
 	p := NewPrinter(&out)
 	fs := manyFindings(500)
 	fs[0].Fields[4].Text = "=HYPERLINK(\"http://evil\")"
-	ref, err := p.Digest(context.Background(), runCommandHunt(), fs)
+	ref, err := p.Digest(context.Background(), runCommandHunt(), hunt.FindingList(fs))
 	if err != nil {
 		t.Fatal(err)
 	}

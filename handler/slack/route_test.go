@@ -35,7 +35,7 @@ func TestRouteBySeverityAndHunt(t *testing.T) {
 		if ref.Where != test.want {
 			t.Errorf("severity %q, hunt channel %q: posted to %s, want %s", test.severity, test.own, ref.Where, test.want)
 		}
-		ref, err = n.Digest(context.Background(), h, []*hunt.Finding{runCommandFinding(nil)})
+		ref, err = n.Digest(context.Background(), h, hunt.FindingList{runCommandFinding(nil)})
 		if err != nil || ref.Where != test.want {
 			t.Errorf("digest: severity %q, hunt channel %q: posted to %s (%v), want %s", test.severity, test.own, ref.Where, err, test.want)
 		}

@@ -135,8 +135,8 @@ func TestEntityText(t *testing.T) {
 	rec := &hunt.Record{Occurrences: 2, Entities: map[string][]string{"AzureResource": {testVM}}}
 	for name, m := range map[string]Message{
 		"message": BuildWith(h, fs[0], BuildOptions{Record: rec}),
-		"digest":  BuildDigest(h, fs, BuildOptions{}),
-		"inline":  BuildDigest(h, fs, BuildOptions{Inline: true}),
+		"digest":  BuildDigest(h, hunt.FindingList(fs), BuildOptions{}),
+		"inline":  BuildDigest(h, hunt.FindingList(fs), BuildOptions{Inline: true}),
 		"reply":   BuildRepeat(h, fs[1]),
 	} {
 		all := blockTextsOf(t, m) + "\n" + m.Text
@@ -148,7 +148,7 @@ func TestEntityText(t *testing.T) {
 		}
 	}
 	// The digest counts each VM once, by name.
-	digest := blockTextsOf(t, BuildDigest(h, fs, BuildOptions{}))
+	digest := blockTextsOf(t, BuildDigest(h, hunt.FindingList(fs), BuildOptions{}))
 	for _, vm := range testVMs {
 		if !strings.Contains(digest, "`"+vm+" (rg-prod-web)` × 5") {
 			t.Errorf("digest does not count %s:\n%s", vm, digest)
@@ -188,7 +188,7 @@ func TestCommandsInOrder(t *testing.T) {
 		counts int // "6 commands" in the list's title, and in the digest's line of the finding
 	}{
 		{"message", Build(h, f), 1},
-		{"digest", BuildDigest(h, []*hunt.Finding{f}, BuildOptions{}), 2},
+		{"digest", BuildDigest(h, hunt.FindingList{f}, BuildOptions{}), 2},
 	} {
 		name, m := test.name, test.m
 		shown, _ := shownCommands(t, m)

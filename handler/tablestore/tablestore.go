@@ -8,7 +8,9 @@
 // Layout: one partition per hunt (PartitionKey = the encoded hunt id), one row per fingerprint
 // (RowKey = the encoded fingerprint, see key), and one row "~window" holding the end of the
 // last successful window. Load lists the partition twice, one request per 1,000 rows: every row
-// without its bulky properties, then the pending rows whole.
+// without its bulky properties, then the pending rows whole. Lookup reads the same way only the
+// rows asked for (a point query each) and the pending rows, so a run of a small answer does not
+// read a long history. Prune lists the delivered rows past its bounds and deletes them as Put does.
 // The row's ETag is the record's Version. Put writes in entity group transactions of up to
 // 100 operations, several at once (Options.Parallel; one at a time against Azurite), and reads
 // the new ETags from the transaction's own response.
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -152,6 +155,7 @@ func newStore(log *slog.Logger, endpoint, table string, secrets []string, opts *
 
 func (s *Store) clientOptions(opts *Options) *aztables.ClientOptions {
 	co := &aztables.ClientOptions{}
+	co.PerCallPolicies = []policy.Policy{selectPolicy{}}
 	if opts != nil {
 		co.Transport = opts.Transport
 		co.Retry = opts.Retry
@@ -190,13 +194,75 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 	// for repeats, and decoding those on every run would dominate its cost), then the pending
 	// rows whole, since those are about to be posted.
 	pk := key(huntID)
-	if err := s.list(ctx, st, huntID, fmt.Sprintf("PartitionKey eq '%s'", pk), sparseSelect); err != nil {
+	if err := s.list(ctx, st, huntID, partitionFilter(pk), sparseSelect); err != nil {
 		return nil, err
 	}
-	if err := s.list(ctx, st, huntID, fmt.Sprintf("PartitionKey eq '%s' and %s eq '%s'", pk, pState, hunt.Pending), ""); err != nil {
+	if err := s.list(ctx, st, huntID, pendingFilter(pk), ""); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// Lookup reads the window row and the rows of fps as Load's sparse listing reads them, and the
+// pending rows whole as Load lists them, up to lookupParallel requests at once. Each row asked is
+// a point query of its own (the entity's GET), which the service answers from its index: the cost
+// grows with the rows asked, not with the partition. (A filter could name 14 row keys, but the
+// service answers an "or" of row keys with a scan of the partition, as "Design for querying" in
+// its documentation says.) Any number of fingerprints works, but since Load reads 1,000 rows a
+// request, an answer of more than a few thousand fingerprints is better served by Load.
+func (s *Store) Lookup(ctx context.Context, huntID string, fps []string) (*hunt.State, error) {
+	if err := s.Open(ctx); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listings if one fails
+	rks := []string{windowRowKey}
+	asked := map[string]bool{windowRowKey: true}
+	for _, fp := range fps {
+		if rk := key(fp); !asked[rk] {
+			asked[rk] = true
+			rks = append(rks, rk)
+		}
+	}
+	// One state per request: the pending rows (first, as they may take pages), then each row
+	// asked. The pending rows whole replace what the sparse reads found of them, as in Load.
+	states := make([]*hunt.State, 1+len(rks))
+	err := inParallel(len(states), lookupParallel, func(i int) error {
+		states[i] = &hunt.State{Records: map[string]*hunt.Record{}}
+		if i == 0 {
+			return s.list(ctx, states[i], huntID, pendingFilter(key(huntID)), "")
+		}
+		return s.read(ctx, states[i], huntID, rks[i-1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := &hunt.State{Status: states[1].Status, Records: map[string]*hunt.Record{}}
+	for _, part := range append(states[1:], states[0]) {
+		maps.Copy(st.Records, part.Records)
+	}
+	return st, nil
+}
+
+// lookupParallel is how many requests of one Lookup run at once (reads, unlike transactions, may
+// overlap on Azurite too). Point queries take a few milliseconds each, so more at once would pass
+// the 2,000 entities a second Azure targets for one partition and be throttled.
+const lookupParallel = 8
+
+// partitionFilter selects the rows of partition pk.
+func partitionFilter(pk string) string {
+	return "PartitionKey eq " + quote(pk)
+}
+
+// pendingFilter selects the pending records of partition pk.
+func pendingFilter(pk string) string {
+	return partitionFilter(pk) + " and " + pState + " eq " + quote(hunt.Pending)
+}
+
+// quote writes s as an OData string literal. Keys need no escaping (see key), but a filter
+// must not depend on that.
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // sparseSelect names the properties of a sparse listing: all but Finding and Entities (chunked
@@ -227,36 +293,60 @@ func (s *Store) list(ctx context.Context, st *hunt.State, huntID, filter, sel st
 			if err := json.Unmarshal(raw, &e); err != nil {
 				return s.fail(err, "load hunt %q: decode entity", huntID)
 			}
-			rk, _ := e["RowKey"].(string)
-			if rk == windowRowKey {
-				status, err := decodeStatus(e)
-				if err != nil {
-					return s.fail(err, "load hunt %q: status", huntID)
-				}
-				st.Status = status
-				continue
+			if err := s.add(ctx, st, huntID, e, sel != ""); err != nil {
+				return err
 			}
-			rec, err := decodeRecord(e)
-			if err == nil && key(rec.Fingerprint) != rk && sel != "" {
-				// A value longer than the sparse listing reads: read the row whole.
-				rec, err = s.get(ctx, key(huntID), rk)
-			}
-			if err == nil && (rec == nil || key(rec.Fingerprint) != rk) {
-				err = errors.New("fingerprint does not match the row key")
-			}
-			if err != nil {
-				// Not ours, or damaged: one bad row must not stop the hunt.
-				s.log.Warn("skipping unreadable row", "hunt", huntID, "rowKey", rk, "err", err)
-				continue
-			}
-			rec.Sparse = sel != "" && rec.State != hunt.Pending
-			st.Records[rec.Fingerprint] = rec
 		}
 	}
 	if err := ctx.Err(); err != nil { // the listing stopped early: st is not the whole partition
 		return s.fail(err, "load hunt %q", huntID)
 	}
 	return nil
+}
+
+// add puts row e in st: the window row's status, or a record, marked Sparse when sparse (e holds
+// sparseSelect's properties) and delivered. A row that is not a readable record is skipped.
+func (s *Store) add(ctx context.Context, st *hunt.State, huntID string, e entity, sparse bool) error {
+	rk, _ := e["RowKey"].(string)
+	if rk == windowRowKey {
+		status, err := decodeStatus(e)
+		if err != nil {
+			return s.fail(err, "load hunt %q: status", huntID)
+		}
+		st.Status = status
+		return nil
+	}
+	rec, err := decodeRecord(e)
+	if err == nil && key(rec.Fingerprint) != rk && sparse {
+		// A value longer than the sparse listing reads: read the row whole.
+		rec, err = s.get(ctx, key(huntID), rk)
+	}
+	if err == nil && (rec == nil || key(rec.Fingerprint) != rk) {
+		err = errors.New("fingerprint does not match the row key")
+	}
+	if err != nil {
+		// Not ours, or damaged: one bad row must not stop the hunt.
+		s.log.Warn("skipping unreadable row", "hunt", huntID, "rowKey", rk, "err", err)
+		return nil
+	}
+	if rec.Sparse = sparse && rec.State != hunt.Pending; rec.Sparse {
+		rec.Finding, rec.Entities = nil, nil // in case the service sent more than was selected
+	}
+	st.Records[rec.Fingerprint] = rec
+	return nil
+}
+
+// read puts row rk of partition pk in st, if there is one, as the sparse listing reads it: a point
+// query, the one entity's GET, selecting sparseSelect (see selectPolicy).
+func (s *Store) read(ctx context.Context, st *hunt.State, huntID, rk string) error {
+	e, err := s.getEntity(context.WithValue(ctx, selectKey{}, sparseSelect), key(huntID), rk)
+	if err != nil {
+		return s.fail(err, "look up row %s of hunt %q", rk, huntID)
+	}
+	if e == nil {
+		return nil
+	}
+	return s.add(ctx, st, huntID, e, true)
 }
 
 // Get reads one record whole.
@@ -272,6 +362,15 @@ func (s *Store) Get(ctx context.Context, huntID, fp string) (*hunt.Record, error
 }
 
 func (s *Store) get(ctx context.Context, pk, rk string) (*hunt.Record, error) {
+	e, err := s.getEntity(ctx, pk, rk)
+	if e == nil || err != nil {
+		return nil, err
+	}
+	return decodeRecord(e)
+}
+
+// getEntity reads one row, its ETag included; nil if there is none.
+func (s *Store) getEntity(ctx context.Context, pk, rk string) (entity, error) {
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
 	resp, err := s.client.GetEntity(cctx, pk, rk, nil)
@@ -288,7 +387,24 @@ func (s *Store) get(ctx context.Context, pk, rk string) (*hunt.Record, error) {
 	if _, ok := e[etagProperty]; !ok {
 		e[etagProperty] = string(resp.ETag)
 	}
-	return decodeRecord(e)
+	return e, nil
+}
+
+// selectKey is the context key of a $select for one entity's GET: aztables' GetEntity has no
+// option for it, though the service takes one, so selectPolicy adds it to the request.
+type selectKey struct{}
+
+type selectPolicy struct{}
+
+func (selectPolicy) Do(req *policy.Request) (*http.Response, error) {
+	if sel, ok := req.Raw().Context().Value(selectKey{}).(string); ok {
+		u := req.Raw().URL
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += "$select=" + url.QueryEscape(sel)
+	}
+	return req.Next()
 }
 
 type page struct {
@@ -336,7 +452,7 @@ func (s *Store) Statuses(ctx context.Context) (map[string]hunt.Status, error) {
 	defer cancel()
 	out := map[string]hunt.Status{}
 	sel := strings.Join([]string{pHunt, pWindowEnd, pSuppressedUntil, pHealth, pHealth + "0", pHealth + "1", pHealth + "2", pHealth + "3"}, ",")
-	for page := range s.pages(ctx, fmt.Sprintf("RowKey eq '%s'", windowRowKey), sel) {
+	for page := range s.pages(ctx, "RowKey eq "+quote(windowRowKey), sel) {
 		if page.err != nil {
 			return nil, s.fail(page.err, "list hunt statuses")
 		}
@@ -414,7 +530,7 @@ func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lo
 		return nil, nil
 	}
 	for _, rec := range recs {
-		if rec.Sparse {
+		if rec.Sparse && !rec.Remove {
 			return nil, fmt.Errorf("tablestore: refusing to write sparse record %.80q: it would lose its finding", rec.Fingerprint)
 		}
 	}
@@ -427,65 +543,79 @@ func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lo
 	if len(groups) > 1 && hasRepeats(recs) {
 		parallel = 1
 	}
-	parallel = min(parallel, len(groups))
-	lostOf := make([][]*hunt.Record, len(groups))
-	errOf := make([]error, len(groups))
-	write := func(i int) {
+	lost, err = s.write(ctx, len(groups), parallel, func(i int) ([]op, error) {
 		ops := make([]op, 0, len(groups[i]))
 		for _, rec := range groups[i] {
 			o, err := newOp(pk, rec)
 			if err != nil {
-				errOf[i] = err
-				return
+				return nil, err
 			}
 			ops = append(ops, o)
 		}
-		lostOf[i], errOf[i] = s.put(ctx, ops)
-	}
-	if parallel <= 1 {
-		for i := range groups {
-			if write(i); errOf[i] != nil {
-				break
-			}
-		}
-	} else {
-		var (
-			wg     sync.WaitGroup
-			next   int
-			mu     sync.Mutex
-			failed bool
-		)
-		for range parallel {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					mu.Lock()
-					i := next
-					next++
-					stop := failed || i >= len(groups)
-					mu.Unlock()
-					if stop {
-						return
-					}
-					write(i)
-					if errOf[i] != nil {
-						mu.Lock()
-						failed = true
-						mu.Unlock()
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	}
-	for i := range groups {
-		lost = append(lost, lostOf[i]...)
-		if err == nil && errOf[i] != nil {
-			err = s.fail(errOf[i], "put hunt %q", huntID)
-		}
+		return ops, nil
+	})
+	if err != nil {
+		err = s.fail(err, "put hunt %q", huntID)
 	}
 	return lost, err
+}
+
+// write writes n groups of operations, opsOf(i) being group i's, up to parallel groups at once,
+// and returns the losers in group order with the first group's error: no group starts after one
+// has failed.
+func (s *Store) write(ctx context.Context, n, parallel int, opsOf func(i int) ([]op, error)) (lost []*hunt.Record, err error) {
+	lostOf := make([][]*hunt.Record, n)
+	err = inParallel(n, parallel, func(i int) error {
+		ops, err := opsOf(i)
+		if err != nil {
+			return err
+		}
+		lostOf[i], err = s.put(ctx, ops)
+		return err
+	})
+	for i := range n {
+		lost = append(lost, lostOf[i]...)
+	}
+	return lost, err
+}
+
+// inParallel calls fn(0) to fn(n-1), up to parallel calls at once, starting them in order (one
+// after another when parallel is 1), and returns the error of the first call by index that
+// failed. No call starts after one has failed; those in flight finish.
+func inParallel(n, parallel int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		next   int
+		failed bool
+	)
+	for range max(1, min(parallel, n)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := failed || i >= n
+				mu.Unlock()
+				if stop {
+					return
+				}
+				if errs[i] = fn(i); errs[i] != nil {
+					mu.Lock()
+					failed = true
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hasRepeats tells whether a fingerprint appears twice in recs.
@@ -513,27 +643,30 @@ func (s *Store) put(ctx context.Context, ops []op) (lost []*hunt.Record, err err
 }
 
 func newOp(pk string, rec *hunt.Record) (op, error) {
-	o := op{rec: rec, pk: pk, rk: key(rec.Fingerprint)}
-	var e entity
-	switch {
-	case rec.Remove && rec.Version == "":
+	if rec.Remove {
+		return deleteOp(pk, key(rec.Fingerprint), rec)
+	}
+	o := op{rec: rec, pk: pk, rk: key(rec.Fingerprint), kind: opReplace}
+	if rec.Version == "" {
+		o.kind = opAdd
+	}
+	e, err := recordEntity(pk, rec)
+	if err != nil {
+		return o, err
+	}
+	o.body, err = json.Marshal(e)
+	return o, err
+}
+
+// deleteOp deletes row rk of partition pk on the condition of rec.Version (none: only if no
+// row is there).
+func deleteOp(pk, rk string, rec *hunt.Record) (op, error) {
+	o := op{rec: rec, pk: pk, rk: rk, kind: opDelete}
+	if rec.Version == "" {
 		o.kind = opDeleteAbsent
-		e = entity{"PartitionKey": pk, "RowKey": o.rk}
-	case rec.Remove:
-		o.kind = opDelete
-		e = entity{"PartitionKey": pk, "RowKey": o.rk}
-	default:
-		o.kind = opReplace
-		if rec.Version == "" {
-			o.kind = opAdd
-		}
-		var err error
-		if e, err = recordEntity(pk, rec); err != nil {
-			return o, err
-		}
 	}
 	var err error
-	o.body, err = json.Marshal(e)
+	o.body, err = json.Marshal(entity{"PartitionKey": pk, "RowKey": rk})
 	return o, err
 }
 
@@ -636,8 +769,7 @@ func (s *Store) fetchETags(ctx context.Context, ops []op) error {
 	for _, o := range ops {
 		lo, hi = min(lo, o.rk), max(hi, o.rk)
 	}
-	// Keys are [A-Za-z0-9-_.~] only (see key), so they need no quoting.
-	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey ge '%s' and RowKey le '%s'", ops[0].pk, lo, hi)
+	filter := fmt.Sprintf("%s and RowKey ge %s and RowKey le %s", partitionFilter(ops[0].pk), quote(lo), quote(hi))
 	sel := "RowKey"
 	pager := s.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter, Select: &sel})
 	want := make(map[string][]*hunt.Record, len(ops))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -153,7 +154,7 @@ func TestEmulatorOneTransactionAtATime(t *testing.T) {
 	}
 }
 
-// countingTransport counts requests by method and path suffix.
+// countingTransport keeps each request's method, path suffix and query, if any (unescaped).
 type countingTransport struct {
 	mu    sync.Mutex
 	calls []string
@@ -162,7 +163,11 @@ type countingTransport struct {
 func (c *countingTransport) Do(req *http.Request) (*http.Response, error) {
 	c.mu.Lock()
 	path := req.URL.Path
-	c.calls = append(c.calls, req.Method+" "+path[strings.LastIndex(path, "/")+1:])
+	call := req.Method + " " + path[strings.LastIndex(path, "/")+1:]
+	if q, err := url.QueryUnescape(req.URL.RawQuery); err == nil && q != "" {
+		call += "?" + q
+	}
+	c.calls = append(c.calls, call)
 	c.mu.Unlock()
 	return http.DefaultClient.Do(req)
 }
@@ -243,6 +248,46 @@ func TestRoundTrips(t *testing.T) {
 	if calls := tr.take(); len(calls) != 3+100 {
 		t.Errorf("Put with one conflict: %d requests, want 3 transactions + 100 single writes", len(calls))
 	}
+
+	// Lookup of 40 fingerprints in a hunt of 2,500 delivered records and 3 pending ones: a point
+	// query (a GET of the entity, selecting what Load's sparse listing does) a row asked, the
+	// window row's too, and one listing of the pending rows; no request scans the partition.
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	history := delivered("lr", 2500, old)
+	pending := records("pending", 3)
+	if lost, err := s.Put(ctx, "lookup", append(history, pending...)); err != nil || len(lost) != 0 {
+		t.Fatalf("Put: lost %d, %v", len(lost), err)
+	}
+	if err := s.SaveStatus(ctx, "lookup", hunt.Status{WindowEnd: old}); err != nil {
+		t.Fatal(err)
+	}
+	tr.take()
+	var asked []string
+	for i := range 20 {
+		asked = append(asked, history[i*100].Fingerprint, fmt.Sprint("missing-", i))
+	}
+	st, err = s.Lookup(ctx, "lookup", asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Records) != 20+3 || !st.WindowEnd.Equal(old) {
+		t.Errorf("Lookup: %d records, window %v; want 23, %v", len(st.Records), st.WindowEnd, old)
+	}
+	for _, r := range pending {
+		if got := st.Records[r.Fingerprint]; got == nil || got.Finding == nil {
+			t.Errorf("pending %s = %+v, want it whole", r.Fingerprint, got)
+		}
+	}
+	calls := tr.take()
+	if len(calls) != 41+1 {
+		t.Errorf("Lookup of 40 fingerprints: %d requests, want 41 point queries and the pending rows: %q", len(calls), calls)
+	}
+	for _, c := range calls {
+		point := strings.Contains(c, ",RowKey='") && strings.Contains(c, "$select=RowKey,Fingerprint,")
+		if !point && !strings.Contains(c, "$filter=PartitionKey eq 'lookup' and State eq 'pending'") {
+			t.Errorf("neither a point query selecting the sparse properties nor the pending rows' listing: %s", c)
+		}
+	}
 }
 
 func records(prefix string, n int) []*hunt.Record {
@@ -255,6 +300,15 @@ func records(prefix string, n int) []*hunt.Record {
 		}
 	}
 	return out
+}
+
+// delivered returns n delivered records, notified and last seen at t.
+func delivered(prefix string, n int, t time.Time) []*hunt.Record {
+	recs := records(prefix, n)
+	for _, r := range recs {
+		r.State, r.NotifiedAt, r.LastSeen = hunt.Delivered, t, t
+	}
+	return recs
 }
 
 func TestUnreachable(t *testing.T) {

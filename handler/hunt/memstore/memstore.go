@@ -5,8 +5,10 @@
 // (storetest): Load leaves out the Finding and Entities of delivered records and marks them
 // Sparse, Get returns a record whole, every write gets a new Version, Put inserts, replaces and
 // removes only on the Version it is given and returns the writes that lost, a Sparse record is
-// refused, times come back in UTC, and no slice is shared between the store and its callers.
-// Like a remote store, it fails a call whose context has ended.
+// refused unless removed, Lookup reads what Load would of the fingerprints asked and the pending
+// records, Prune deletes only delivered records past both times, times come back in UTC, and no
+// slice is shared between the store and its callers. Like a remote store, it fails a call whose
+// context has ended.
 package memstore
 
 import (
@@ -42,8 +44,23 @@ func New() *Store {
 
 // Load returns the hunt's status and records, delivered records Sparse.
 func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
+	return s.read(ctx, "load", huntID, func(*hunt.Record) bool { return true })
+}
+
+// Lookup returns the hunt's status, the records of fps (delivered ones Sparse, as Load gives
+// them) and every pending record.
+func (s *Store) Lookup(ctx context.Context, huntID string, fps []string) (*hunt.State, error) {
+	asked := make(map[string]bool, len(fps))
+	for _, fp := range fps {
+		asked[fp] = true
+	}
+	return s.read(ctx, "look up", huntID, func(r *hunt.Record) bool { return asked[r.Fingerprint] || r.State == hunt.Pending })
+}
+
+// read returns the hunt's status and the records that keep selects, as Load returns them.
+func (s *Store) read(ctx context.Context, verb, huntID string, keep func(*hunt.Record) bool) (*hunt.State, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memstore: load hunt %q: %w", huntID, err)
+		return nil, fmt.Errorf("memstore: %s hunt %q: %w", verb, huntID, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -54,13 +71,20 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 	}
 	st.Status = h.status
 	for fp, r := range h.records {
-		c := copyOf(r)
-		if c.State == hunt.Delivered {
-			c.Finding, c.Entities, c.Sparse = nil, nil, true
+		if keep(r) {
+			st.Records[fp] = loaded(r)
 		}
-		st.Records[fp] = c
 	}
 	return st, nil
+}
+
+// loaded is the caller's copy of r as Load returns it: Sparse when delivered.
+func loaded(r *hunt.Record) *hunt.Record {
+	c := copyOf(r)
+	if c.State == hunt.Delivered {
+		c.Finding, c.Entities, c.Sparse = nil, nil, true
+	}
+	return c
 }
 
 // Get returns the record of fingerprint fp whole, or nil.
@@ -77,13 +101,13 @@ func (s *Store) Get(ctx context.Context, huntID, fp string) (*hunt.Record, error
 }
 
 // Put writes recs in order, each on the condition of its Version (see hunt.Store). A Sparse
-// record fails the whole call before anything is written.
+// record not to be removed fails the whole call before anything is written.
 func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lost []*hunt.Record, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memstore: put hunt %q: %w", huntID, err)
 	}
 	for _, r := range recs {
-		if r.Sparse {
+		if r.Sparse && !r.Remove {
 			return nil, fmt.Errorf("memstore: refusing to write sparse record %.80q: it would lose its finding", r.Fingerprint)
 		}
 	}
@@ -108,6 +132,29 @@ func (s *Store) Put(ctx context.Context, huntID string, recs []*hunt.Record) (lo
 		h.records[r.Fingerprint] = kept
 	}
 	return lost, nil
+}
+
+// Prune deletes up to max of the hunt's prunable records (see hunt.Record.Prunable). Under the
+// store's lock nothing changes between reading a record and deleting it.
+func (s *Store) Prune(ctx context.Context, huntID string, notifiedBefore, seenBefore time.Time, max int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("memstore: prune hunt %q: %w", huntID, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	if h := s.hunts[huntID]; h != nil {
+		for fp, r := range h.records {
+			if n >= max {
+				break
+			}
+			if r.Prunable(notifiedBefore, seenBefore) {
+				delete(h.records, fp)
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 // SaveStatus records the hunt's status.

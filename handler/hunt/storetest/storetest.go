@@ -36,6 +36,10 @@ func Run(t *testing.T, open func(t *testing.T) hunt.Store) {
 		{"LargeFinding", testLargeFinding},
 		{"NoAliasing", testNoAliasing},
 		{"ConcurrentInsert", testConcurrentInsert},
+		{"Lookup", testLookup},
+		{"LookupMany", testLookupMany},
+		{"Prune", testPrune},
+		{"PruneMax", testPruneMax},
 	} {
 		t.Run(test.name, func(t *testing.T) { test.fn(t, open(t)) })
 	}
@@ -74,11 +78,25 @@ func ctx(t *testing.T) context.Context {
 func load(t *testing.T, s hunt.Store, h string) *hunt.State {
 	t.Helper()
 	st, err := s.Load(ctx(t), h)
+	return whole(t, s, h, st, err, "Load")
+}
+
+// lookup is load for Lookup.
+func lookup(t *testing.T, s hunt.Store, h string, fps ...string) *hunt.State {
+	t.Helper()
+	st, err := s.Lookup(ctx(t), h, fps)
+	return whole(t, s, h, st, err, "Lookup")
+}
+
+// whole checks the state that call (Load or Lookup) returned and replaces its sparse records by
+// their whole selves.
+func whole(t *testing.T, s hunt.Store, h string, st *hunt.State, err error, call string) *hunt.State {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("Load(%q): %v", h, err)
+		t.Fatalf("%s(%q): %v", call, h, err)
 	}
 	if st == nil || st.Records == nil {
-		t.Fatalf("Load(%q) = %+v: want a state with a non-nil Records map", h, st)
+		t.Fatalf("%s(%q) = %+v: want a state with a non-nil Records map", call, h, st)
 	}
 	// A sparse record is a delivered one without its Finding and Entities; Get gives it whole,
 	// at the same Version. The tests below compare whole records.
@@ -87,7 +105,7 @@ func load(t *testing.T, s hunt.Store, h string) *hunt.State {
 			continue
 		}
 		if rec.State != hunt.Delivered || rec.Finding != nil || rec.Entities != nil {
-			t.Errorf("Load(%q): sparse record %.60q = %+v: want a delivered record without Finding and Entities", h, fp, rec)
+			t.Errorf("%s(%q): sparse record %.60q = %+v: want a delivered record without Finding and Entities", call, h, fp, rec)
 		}
 		full, err := s.Get(ctx(t), h, fp)
 		if err != nil || full == nil || full.Sparse || full.Version != rec.Version {
@@ -452,23 +470,29 @@ func testManyRecords(t *testing.T, s hunt.Store) {
 	}
 }
 
+// oddFingerprints are fingerprints a store must keep apart and intact: characters keys may not
+// hold, quotes, control characters, invalid UTF-8, long ones, the empty one, names a store might
+// use itself, and near twins.
+var oddFingerprints = []string{
+	"a/b\\c#d?e",
+	"'quoted' \"double\" & <tag> %41 +",
+	"it's",
+	"\x00\x01\t\n\x1f\x7f\u0085",
+	"ünïcödé-指纹-🔥",
+	"\xff\xfe invalid UTF-8",
+	strings.Repeat("x", 5000),
+	strings.Repeat("ü🔥", 3000),
+	strings.Repeat("z", 70_000), // more than one string property holds
+	"",
+	" ",
+	"~window",
+	"h~" + strings.Repeat("ab", 32),
+	"Case", "case",
+	strings.Repeat("y", 200), strings.Repeat("y", 201),
+}
+
 func testOddFingerprints(t *testing.T, s hunt.Store) {
-	fps := []string{
-		"a/b\\c#d?e",
-		"'quoted' \"double\" & <tag> %41 +",
-		"\x00\x01\t\n\x1f\x7f\u0085",
-		"ünïcödé-指纹-🔥",
-		"\xff\xfe invalid UTF-8",
-		strings.Repeat("x", 5000),
-		strings.Repeat("ü🔥", 3000),
-		strings.Repeat("z", 70_000), // more than one string property holds
-		"",
-		" ",
-		"~window",
-		"h~" + strings.Repeat("ab", 32),
-		"Case", "case",
-		strings.Repeat("y", 200), strings.Repeat("y", 201),
-	}
+	fps := oddFingerprints
 	recs := make([]*hunt.Record, len(fps))
 	for i, fp := range fps {
 		recs[i] = newRecord(fp, i)
@@ -624,6 +648,222 @@ func testSparse(t *testing.T, s hunt.Store) {
 		}
 		if again, _ := s.Get(ctx(t), "sparse", "fp"); again == nil || again.Finding == nil || again.Version != r.Version {
 			t.Errorf("after the refused Put: %+v", again)
+		}
+	}
+	// Removing a record loses nothing, sparse or not.
+	loaded := raw.Records["fp"]
+	loaded.Remove = true
+	mustWin(t, s, "sparse", loaded)
+	if again, err := s.Get(ctx(t), "sparse", "fp"); err != nil || again != nil {
+		t.Errorf("after removing the loaded record: Get = %+v, %v; want nil", again, err)
+	}
+}
+
+// testLookup: the status, the records asked for (delivered ones possibly sparse), every pending
+// record whole, and nothing else.
+func testLookup(t *testing.T, s hunt.Store) {
+	if st := lookup(t, s, "lookup", "d1"); !st.WindowEnd.IsZero() || len(st.Records) != 0 {
+		t.Errorf("Lookup of a new hunt = window %v, %d records; want zero, none", st.WindowEnd, len(st.Records))
+	}
+	var recs []*hunt.Record
+	for i, fp := range []string{"d1", "d2", "d3", "p1", "p2"} {
+		r := newRecord(fp, i)
+		if fp[0] == 'd' {
+			r.State, r.NotifiedAt = hunt.Delivered, at(i+2)
+			r.Entities = map[string][]string{"Host": {fmt.Sprint("vm-", i)}}
+		}
+		recs = append(recs, r)
+	}
+	mustWin(t, s, "lookup", recs...)
+	mustWin(t, s, "lookup-other", newRecord("elsewhere", 1))
+	status := hunt.Status{WindowEnd: at(50), SuppressedUntil: at(60), Health: hunt.Health{Failures: 2, LastError: "boom"}}
+	if err := s.SaveStatus(ctx(t), "lookup", status); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := s.Lookup(ctx(t), "lookup", []string{"d1", "p1", "absent", "d1", "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fp := range []string{"p1", "p2"} {
+		if r := raw.Records[fp]; r == nil || r.Sparse || r.Finding == nil {
+			t.Errorf("pending record %s = %+v: want it whole", fp, r)
+		}
+	}
+	for _, test := range []struct {
+		asked []string
+		want  []*hunt.Record
+	}{
+		{[]string{"d1", "p1", "absent", "d1", "elsewhere"}, []*hunt.Record{recs[0], recs[3], recs[4]}},
+		{[]string{"d2", "d3"}, []*hunt.Record{recs[1], recs[2], recs[3], recs[4]}},
+		{nil, []*hunt.Record{recs[3], recs[4]}},
+	} {
+		st := lookup(t, s, "lookup", test.asked...)
+		if len(st.Records) != len(test.want) {
+			t.Errorf("Lookup(%q): records %v, want %d", test.asked, keys(st), len(test.want))
+		}
+		for _, want := range test.want {
+			got := st.Records[want.Fingerprint]
+			sameRecord(t, got, want)
+			if got != nil && got.Version != want.Version {
+				t.Errorf("Lookup(%q): %s at Version %q, Put gave %q", test.asked, want.Fingerprint, got.Version, want.Version)
+			}
+		}
+		if !st.WindowEnd.Equal(status.WindowEnd) || !st.SuppressedUntil.Equal(status.SuppressedUntil) ||
+			st.WindowEnd.Location() != time.UTC || st.Health.Failures != 2 || st.Health.LastError != "boom" {
+			t.Errorf("Lookup(%q): status %+v, want %+v", test.asked, st.Status, status)
+		}
+	}
+}
+
+// testLookupMany: hundreds of fingerprints, odd ones among them, some stored, others not, and
+// stored records not asked for.
+func testLookupMany(t *testing.T, s hunt.Store) {
+	var asked []string
+	var stored []*hunt.Record
+	for i := range 250 {
+		fp := fmt.Sprintf("fp-%03d", i)
+		asked = append(asked, fp)
+		if i%3 == 0 {
+			stored = append(stored, newRecord(fp, i))
+		}
+	}
+	for i, fp := range oddFingerprints {
+		asked = append(asked, fp, "not stored "+fp)
+		r := newRecord(fp, i)
+		r.Finding.Fingerprint = strings.ToValidUTF8(fp, "\uFFFD")
+		stored = append(stored, r)
+	}
+	for _, r := range stored {
+		r.State, r.NotifiedAt = hunt.Delivered, at(300)
+	}
+	var unasked []*hunt.Record
+	for i := range 40 {
+		r := newRecord(fmt.Sprintf("other-%02d", i), i)
+		r.State = hunt.Delivered
+		unasked = append(unasked, r)
+	}
+	mustWin(t, s, "lookup-many", append(stored, unasked...)...)
+	if err := s.SaveStatus(ctx(t), "lookup-many", hunt.Status{WindowEnd: at(400)}); err != nil {
+		t.Fatal(err)
+	}
+
+	st := lookup(t, s, "lookup-many", asked...)
+	if len(st.Records) != len(stored) {
+		t.Errorf("Lookup: %d records, want %d", len(st.Records), len(stored))
+	}
+	for _, want := range stored {
+		got := st.Records[want.Fingerprint]
+		sameRecord(t, got, want)
+		if got != nil && got.Version != want.Version {
+			t.Errorf("%.60q: Version %q, Put gave %q", want.Fingerprint, got.Version, want.Version)
+		}
+	}
+	if !st.WindowEnd.Equal(at(400)) {
+		t.Errorf("Lookup: window %v, want %v", st.WindowEnd, at(400))
+	}
+}
+
+// testPrune: only delivered records notified and last seen before the bounds go, to the
+// nanosecond (the bounds fall inside a second, where stored times may differ only in their
+// fractions), and only in the hunt named.
+func testPrune(t *testing.T, s hunt.Store) {
+	notified := time.Date(2026, 3, 14, 15, 9, 26, 600_000_000, time.UTC)
+	seen := notified.Add(time.Hour)
+	old := notified.Add(-24 * time.Hour).In(zone)
+	second := func(t time.Time) time.Time { return t.Truncate(time.Second) }
+	var recs []*hunt.Record
+	pruned := map[string]bool{}
+	for _, test := range []struct {
+		fp               string
+		state            string
+		notifiedAt, last time.Time
+		pruned           bool
+	}{
+		{"old", hunt.Delivered, old, old, true},
+		{"pending", hunt.Pending, old, old, false},
+		{"seen since", hunt.Delivered, old, seen.Add(time.Minute), false},
+		{"notified since", hunt.Delivered, notified.Add(time.Minute), old, false},
+		{"seen at the bound", hunt.Delivered, old, seen, false},
+		{"notified at the bound", hunt.Delivered, notified, old, false},
+		{"no time seen", hunt.Delivered, old, time.Time{}, false},
+		{"never notified", hunt.Delivered, time.Time{}, old, false},
+		{"notified earlier in the second", hunt.Delivered, notified.Add(-100 * time.Millisecond), old, true},
+		{"notified at the second", hunt.Delivered, second(notified), old, true},
+		{"notified later in the second", hunt.Delivered, notified.Add(time.Nanosecond), old, false},
+		{"notified the next second", hunt.Delivered, second(notified).Add(time.Second), old, false},
+		{"seen earlier in the second", hunt.Delivered, old, seen.Add(-time.Nanosecond), true},
+		{"seen at the second", hunt.Delivered, old, second(seen), true},
+		{"seen later in the second", hunt.Delivered, old, seen.Add(100 * time.Millisecond), false},
+		{"seen the second before", hunt.Delivered, old, second(seen).Add(-time.Second), true},
+	} {
+		r := newRecord(test.fp, len(recs))
+		r.State, r.NotifiedAt, r.LastSeen = test.state, test.notifiedAt, test.last
+		recs = append(recs, r)
+		pruned[test.fp] = test.pruned
+	}
+	mustWin(t, s, "prune", recs...)
+	other := newRecord("old", 0)
+	other.State, other.NotifiedAt, other.LastSeen = hunt.Delivered, old, old
+	mustWin(t, s, "prune-other", other)
+
+	for _, max := range []int{0, -1} {
+		if n, err := s.Prune(ctx(t), "prune", notified, seen, max); n != 0 || err != nil {
+			t.Errorf("Prune with max %d = %d, %v; want 0, nil", max, n, err)
+		}
+	}
+	want := 0
+	for _, p := range pruned {
+		if p {
+			want++
+		}
+	}
+	if n, err := s.Prune(ctx(t), "prune", notified, seen, 100); n != want || err != nil {
+		t.Errorf("Prune = %d, %v; want %d, nil", n, err, want)
+	}
+	st := load(t, s, "prune")
+	for _, r := range recs {
+		got, ok := st.Records[r.Fingerprint]
+		switch {
+		case pruned[r.Fingerprint] && ok:
+			t.Errorf("%q was not pruned", r.Fingerprint)
+		case !pruned[r.Fingerprint] && !ok:
+			t.Errorf("%q was pruned", r.Fingerprint)
+		case ok:
+			sameRecord(t, got, r)
+		}
+	}
+	if st := load(t, s, "prune-other"); st.Records["old"] == nil {
+		t.Errorf("Prune of one hunt deleted another's record")
+	}
+	if n, err := s.Prune(ctx(t), "prune", notified, seen, 100); n != 0 || err != nil {
+		t.Errorf("Prune again = %d, %v; want 0, nil", n, err)
+	}
+	if n, err := s.Prune(ctx(t), "never-seen", notified, seen, 100); n != 0 || err != nil {
+		t.Errorf("Prune of a new hunt = %d, %v; want 0, nil", n, err)
+	}
+}
+
+// testPruneMax: Prune deletes at most max records a call, across several transactions' worth.
+func testPruneMax(t *testing.T, s hunt.Store) {
+	now := at(10_000)
+	var recs []*hunt.Record
+	for i := range 250 {
+		r := newRecord(fmt.Sprintf("fp-%03d", i), i)
+		r.State, r.NotifiedAt = hunt.Delivered, at(i+1)
+		if i%10 == 0 {
+			r.LastSeen = now // seen lately: stays
+		}
+		recs = append(recs, r)
+	}
+	mustWin(t, s, "prune-max", recs...)
+	for _, step := range []struct{ max, want, left int }{{150, 150, 100}, {1000, 75, 25}, {1000, 0, 25}} {
+		n, err := s.Prune(ctx(t), "prune-max", now, now, step.max)
+		if n != step.want || err != nil {
+			t.Errorf("Prune(max %d) = %d, %v; want %d, nil", step.max, n, err, step.want)
+		}
+		if st := load(t, s, "prune-max"); len(st.Records) != step.left {
+			t.Errorf("after Prune(max %d): %d records, want %d", step.max, len(st.Records), step.left)
 		}
 	}
 }

@@ -1,0 +1,173 @@
+package hunt_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/huntwatch/huntwatch/handler/hunt"
+	"github.com/huntwatch/huntwatch/handler/hunt/memstore"
+)
+
+// This file: a run's cost does not grow with the hunt's history. A small answer looks up its own
+// fingerprints instead of reading every record, and records past the TTL and every window are
+// pruned once a day.
+
+// readCounter counts how a run reads its state.
+type readCounter struct {
+	hunt.Store
+	mu      sync.Mutex
+	loads   int
+	lookups [][]string
+	prunes  []time.Time // notifiedBefore of each Prune
+}
+
+func (s *readCounter) Load(ctx context.Context, h string) (*hunt.State, error) {
+	s.mu.Lock()
+	s.loads++
+	s.mu.Unlock()
+	return s.Store.Load(ctx, h)
+}
+
+func (s *readCounter) Lookup(ctx context.Context, h string, fps []string) (*hunt.State, error) {
+	s.mu.Lock()
+	s.lookups = append(s.lookups, slices.Clone(fps))
+	s.mu.Unlock()
+	return s.Store.Lookup(ctx, h, fps)
+}
+
+func (s *readCounter) Prune(ctx context.Context, h string, notifiedBefore, seenBefore time.Time, max int) (int, error) {
+	s.mu.Lock()
+	s.prunes = append(s.prunes, notifiedBefore)
+	s.mu.Unlock()
+	return s.Store.Prune(ctx, h, notifiedBefore, seenBefore, max)
+}
+
+// updatingNotifier is a scaleNotifier that can update messages (a hunt.Updater), as Slack does.
+type updatingNotifier struct{ scaleNotifier }
+
+func (n *updatingNotifier) Update(_ context.Context, _ *hunt.Hunt, prior, _ *hunt.Record) (hunt.MessageRef, error) {
+	return prior.Message, nil
+}
+
+// seedDelivered stores n delivered records fp-<i>, notified and last seen at the given times.
+func seedDelivered(t *testing.T, s hunt.Store, id string, from, n int, notified, seen time.Time) {
+	t.Helper()
+	var recs []*hunt.Record
+	for i := from; i < from+n; i++ {
+		recs = append(recs, &hunt.Record{Fingerprint: fmt.Sprintf("fp-%06d", i), State: hunt.Delivered, Occurrences: 1,
+			Recent: []string{"|old" + fmt.Sprint(i)}, FirstSeen: seen, LastSeen: seen, NotifiedAt: notified,
+			Message: hunt.MessageRef{Where: "C1", ID: fmt.Sprint(i)}, Finding: &hunt.Finding{Fingerprint: fmt.Sprintf("fp-%06d", i)}})
+	}
+	if lost, err := s.Put(context.Background(), id, recs); err != nil || len(lost) > 0 {
+		t.Fatal(err, lost)
+	}
+}
+
+func TestRunReadsWhatItsAnswerNeeds(t *testing.T) {
+	noOcc := []hunt.Column{{Name: "TimeGenerated", Type: "datetime"}, {Name: "ScriptFingerprintHash", Type: "string"}}
+	rows := func(cols []hunt.Column, fps ...int) [][]any {
+		var out [][]any
+		for _, i := range fps {
+			row := []any{scaleT0, fmt.Sprintf("fp-%06d", i)}
+			if len(cols) == 3 {
+				row = []any{scaleT0, fmt.Sprintf("new-c%d", i), fmt.Sprintf("fp-%06d", i)}
+			}
+			out = append(out, row)
+		}
+		return out
+	}
+	many := make([]int, 1500)
+	for i := range many {
+		many[i] = i
+	}
+	for _, test := range []struct {
+		name     string
+		cols     []hunt.Column
+		fps      []int
+		updater  bool
+		wantLoad bool
+	}{
+		{"empty answer: status and pending only", scaleCols, nil, true, false},
+		{"known fingerprints: looked up", scaleCols, []int{1, 2, 3}, true, false},
+		{"a new fingerprint, occurrences by column, updating notifier: every record", scaleCols, []int{1, 5000}, true, true},
+		{"a new fingerprint, notifier without updates: looked up", scaleCols, []int{1, 5000}, false, false},
+		{"a new fingerprint, occurrences not by column: looked up", noOcc, []int{1, 5000}, true, false},
+		{"more fingerprints than are looked up one by one: every record", scaleCols, many, false, true},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			store := &readCounter{Store: memstore.New()}
+			seedDelivered(t, store.Store, scaleHunt.ID, 0, 2000, scaleT0.Add(-time.Hour), scaleT0)
+			var note hunt.Notifier = &scaleNotifier{}
+			if test.updater {
+				note = &updatingNotifier{}
+			}
+			r := scaleRunner(rows(test.cols, test.fps...), note, store)
+			r.Source = streamSource{&hunt.Result{Columns: test.cols, Rows: rows(test.cols, test.fps...)}}
+			sum, err := r.Run(context.Background(), scaleHunt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := store.loads > 0; got != test.wantLoad {
+				t.Errorf("%d Loads, want a Load: %v", store.loads, test.wantLoad)
+			}
+			if len(store.lookups) == 0 || store.lookups[0] != nil {
+				t.Fatalf("lookups %v: the first reads the status and the pending records only", store.lookups)
+			}
+			if !test.wantLoad && len(test.fps) > 0 && (len(store.lookups) != 2 || len(store.lookups[1]) != len(test.fps)) {
+				t.Errorf("lookups of %d sets, want the answer's %d fingerprints looked up", len(store.lookups), len(test.fps))
+			}
+			// Whatever was read, the plan saw the same: known ones known, new ones new.
+			known := 0
+			for _, i := range test.fps {
+				if i < 2000 {
+					known++
+				}
+			}
+			if sum.Known != known || sum.New != len(test.fps)-known {
+				t.Errorf("summary %+v, want %d known and %d new", sum, known, len(test.fps)-known)
+			}
+		})
+	}
+}
+
+// TestRunPrunesOnceADay: the first run of a UTC day deletes delivered records notified longer than
+// the TTL ago and last seen before any window; later runs that day do not prune; without a TTL
+// nothing is.
+func TestRunPrunesOnceADay(t *testing.T) {
+	for _, ttl := range []time.Duration{720 * time.Hour, 0} {
+		t.Run(fmt.Sprint("ttl=", ttl), func(t *testing.T) {
+			store := &readCounter{Store: memstore.New()}
+			now := scaleT0.Add(time.Hour)
+			seedDelivered(t, store.Store, scaleHunt.ID, 0, 30, now.AddDate(0, 0, -40), now.AddDate(0, 0, -40))  // prunable
+			seedDelivered(t, store.Store, scaleHunt.ID, 30, 20, now.AddDate(0, 0, -40), now.AddDate(0, 0, -2))  // seen lately
+			seedDelivered(t, store.Store, scaleHunt.ID, 50, 10, now.AddDate(0, 0, -10), now.AddDate(0, 0, -10)) // within the TTL
+			r := scaleRunner(nil, &scaleNotifier{}, store)
+			r.TTL = ttl
+			for range 2 {
+				if _, err := r.Run(context.Background(), scaleHunt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, _ := store.Store.Load(context.Background(), scaleHunt.ID)
+			wantLeft, wantPrunes := 30, 1
+			if ttl == 0 {
+				wantLeft, wantPrunes = 60, 0
+			}
+			if len(st.Records) != wantLeft || len(store.prunes) != wantPrunes {
+				t.Fatalf("%d records left after %d prunes, want %d after %d", len(st.Records), len(store.prunes), wantLeft, wantPrunes)
+			}
+			for fp := range st.Records {
+				if ttl > 0 && fp < "fp-000030" {
+					t.Errorf("%s left: notified and last seen 40 days ago", fp)
+				}
+			}
+			if ttl > 0 && !store.prunes[0].Equal(now.Add(-ttl)) {
+				t.Errorf("pruned records notified before %v, want now - TTL", store.prunes[0])
+			}
+		})
+	}
+}
