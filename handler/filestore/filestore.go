@@ -49,6 +49,7 @@ type huntState struct {
 	WindowEnd       time.Time   `json:"windowEnd,omitzero"`
 	SuppressedUntil time.Time   `json:"suppressedUntil,omitzero"`
 	Health          hunt.Health `json:"health,omitzero"`
+	Told            []hunt.Told `json:"told,omitempty"`
 	Records         []*stored   `json:"records"`
 }
 
@@ -141,7 +142,7 @@ func (s *Store) Get(_ context.Context, huntID, fp string) (*hunt.Record, error) 
 func (s *Store) SaveStatus(_ context.Context, huntID string, st hunt.Status) error {
 	return s.with(true, func(f *file) (bool, error) {
 		h := f.hunt(huntID)
-		h.WindowEnd, h.SuppressedUntil, h.Health = st.WindowEnd.UTC(), st.SuppressedUntil.UTC(), st.Health
+		h.WindowEnd, h.SuppressedUntil, h.Health, h.Told = st.WindowEnd.UTC(), st.SuppressedUntil.UTC(), st.Health, st.Told
 		return true, nil
 	})
 }
@@ -162,7 +163,7 @@ func (s *Store) Statuses(_ context.Context) (map[string]hunt.Status, error) {
 }
 
 func (h *huntState) status() hunt.Status {
-	return hunt.Status{WindowEnd: h.WindowEnd.UTC(), SuppressedUntil: h.SuppressedUntil.UTC(), Health: h.Health}
+	return hunt.Status{WindowEnd: h.WindowEnd.UTC(), SuppressedUntil: h.SuppressedUntil.UTC(), Health: h.Health, Told: h.Told}
 }
 
 // Put applies recs in order, then writes the file once: on an error nothing is written and no

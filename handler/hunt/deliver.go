@@ -153,6 +153,9 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 			break
 		}
 		c.stored = Delivered
+		if ref.Kind == KindMessage {
+			p.told = append(p.told, rec)
+		}
 		// The record counts the further occurrences already, and its message's summary names
 		// them: if a reply fails, nothing is told twice and the summary still tells it.
 		if len(more) > 0 && ctx.Err() == nil {

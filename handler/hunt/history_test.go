@@ -93,9 +93,8 @@ func TestRunReadsWhatItsAnswerNeeds(t *testing.T) {
 	}{
 		{"empty answer: status and pending only", scaleCols, nil, true, false},
 		{"known fingerprints: looked up", scaleCols, []int{1, 2, 3}, true, false},
-		{"a new fingerprint, occurrences by column, updating notifier: every record", scaleCols, []int{1, 5000}, true, true},
-		{"a new fingerprint, notifier without updates: looked up", scaleCols, []int{1, 5000}, false, false},
-		{"a new fingerprint, occurrences not by column: looked up", noOcc, []int{1, 5000}, true, false},
+		{"a new fingerprint: looked up", scaleCols, []int{1, 5000}, true, false},
+		{"occurrences not by column: looked up", noOcc, []int{1, 5000}, true, false},
 		{"more fingerprints than are looked up one by one: every record", scaleCols, many, false, true},
 	} {
 		t.Run(test.name, func(t *testing.T) {
@@ -170,4 +169,44 @@ func TestRunPrunesOnceADay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLateFindingFindsTheMessageToUpdate: a new fingerprint whose occurrence an earlier message told
+// under another fingerprint updates that message, though the answer no longer has the other
+// fingerprint and the run reads no more than its answer's records: the status remembers which
+// fingerprint's message told the occurrence.
+func TestLateFindingFindsTheMessageToUpdate(t *testing.T) {
+	store := &readCounter{Store: memstore.New()}
+	seedDelivered(t, store.Store, scaleHunt.ID, 0, 3000, scaleT0.Add(-time.Hour), scaleT0)
+	note := &updates{}
+	r := scaleRunner(nil, note, store)
+	first := [][]any{{scaleT0, "run-7", "fp-early"}} // the Run Command seen without its script
+	r.Source = streamSource{&hunt.Result{Columns: scaleCols, Rows: first}}
+	if sum, err := r.Run(context.Background(), scaleHunt); err != nil || sum.Posted != 1 {
+		t.Fatalf("first run: %v %+v", err, sum)
+	}
+	r.Now = func() time.Time { return scaleT0.Add(2 * time.Hour) }
+	late := [][]any{{scaleT0, "run-7", "fp-full"}} // the same Run Command with its script's commands
+	r.Source = streamSource{&hunt.Result{Columns: scaleCols, Rows: late}}
+	sum, err := r.Run(context.Background(), scaleHunt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Updated != 1 || len(note.updated) != 1 || note.updated[0] != "fp-early" || len(note.posted) != 1 {
+		t.Fatalf("summary %+v, updated %v, posted %v: want fp-early's message updated, nothing new posted", sum, note.updated, note.posted)
+	}
+	if store.loads != 0 {
+		t.Errorf("%d Loads of 3,002 records: the run should read only what its answer needs", store.loads)
+	}
+}
+
+// updates is an updatingNotifier that records whose message it updated.
+type updates struct {
+	updatingNotifier
+	updated []string
+}
+
+func (n *updates) Update(ctx context.Context, h *hunt.Hunt, prior, rec *hunt.Record) (hunt.MessageRef, error) {
+	n.updated = append(n.updated, prior.Fingerprint)
+	return n.updatingNotifier.Update(ctx, h, prior, rec)
 }

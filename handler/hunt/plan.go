@@ -24,7 +24,8 @@ type plan struct {
 	// under another fingerprint, that earlier record: its message is updated instead of a new
 	// one posted (see Updater).
 	supersede map[*Record]*Record
-	pending   int // records pending in the store before the run
+	pending   int       // records pending in the store before the run
+	told      []*Record // delivered with a message of their own, in order (see Status.Told)
 }
 
 // cand is a fingerprint that needs a message: a new one, or a record taken up again.

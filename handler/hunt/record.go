@@ -19,6 +19,46 @@ type Status struct {
 	Health    Health
 	// SuppressedUntil keeps a rule with suppression silent (not run) until then, after an alert.
 	SuppressedUntil time.Time
+	// Told lists the occurrences the latest messages of their own told, oldest first, at most
+	// MaxTold: where a run finds the message that a late finding of one of them updates (see
+	// told) without reading every record of the hunt.
+	Told []Told
+}
+
+// Told is one occurrence told by the message of a fingerprint, delivered At.
+type Told struct {
+	Occurrence  string    `json:"o"`
+	Fingerprint string    `json:"f"`
+	At          time.Time `json:"t"`
+}
+
+// Bounds of Status.Told: entries, and the length of one (occurrence and fingerprint) worth
+// remembering; an occurrence of a message older than toldFor is forgotten.
+const (
+	MaxTold     = 256
+	maxToldSize = 512
+	toldFor     = 7 * 24 * time.Hour
+)
+
+// remember adds the occurrences rec's message told, dropping the oldest entries and those past
+// toldFor. It builds a new slice: the old one may be shared with the store's copy.
+func (s *Status) remember(rec *Record, now time.Time) {
+	out := make([]Told, 0, min(MaxTold, len(s.Told)+len(rec.Recent)))
+	for _, t := range s.Told {
+		if now.Sub(t.At) <= toldFor && t.Fingerprint != rec.Fingerprint {
+			out = append(out, t)
+		}
+	}
+	for _, x := range rec.Recent {
+		_, id, ok := strings.Cut(x, "|")
+		if !ok {
+			id = x
+		}
+		if id != "" && len(id)+len(rec.Fingerprint) <= maxToldSize {
+			out = append(out, Told{Occurrence: id, Fingerprint: rec.Fingerprint, At: rec.NotifiedAt})
+		}
+	}
+	s.Told = out[max(0, len(out)-MaxTold):]
 }
 
 // Health counts failed runs, so an outage is announced once, and the day's work, for the heartbeat.

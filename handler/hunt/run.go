@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -207,7 +206,8 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w Window, sum *Summary) error {
 	sp := &spill{}
 	defer sp.close()
-	findings, partial, occurrences, err := r.query(ctx, h, w, now, sp, sum)
+	status := &st.Status // the run's own: finish saves it
+	findings, partial, err := r.query(ctx, h, w, now, sp, sum)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 		findings = []Finding{f}
 	}
 
-	if st, err = r.records(ctx, h, st, findings, occurrences); err != nil {
+	if st, err = r.records(ctx, h, st, findings); err != nil {
 		return errors.Join(truncErr, fmt.Errorf("load state of hunt %s: %w", h.ID, err))
 	}
 	p, err := r.plan(h, now, st, findings, sp, sum)
@@ -242,6 +242,9 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 	}
 	errs = append(errs, r.tellRepeats(ctx, h, p, r.maxPosts()-sum.Posted-sum.Failed, sum))
 	sum.Pending = p.stillPending()
+	for _, rec := range p.told {
+		status.remember(rec, now)
+	}
 	if partial != nil {
 		errs = append(errs, fmt.Errorf("query hunt %s over %s returned a partial result: %w", h.Name, w, partial))
 	}
@@ -253,40 +256,39 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 const lookupMax = 1000
 
 // records reads the records the plan needs, to st's status and pending records (which are all an
-// empty answer needs): the answer's own for a small answer, every record of the hunt for a large
-// one. Every record too when a new fingerprint's occurrence may have been told by an earlier
-// message under another fingerprint (see told): its occurrences come from a column, and the
-// notifier updates messages. That is what keeps a run's cost from growing with the hunt's history
-// when its answer is small and known, as most are.
-func (r *Runner) records(ctx context.Context, h *Hunt, st *State, findings []Finding, occurrences bool) (*State, error) {
+// empty answer needs): for a small answer its own fingerprints' and those whose messages told its
+// occurrences (Status.Told: a late finding updates such a message, see told); for a large one
+// every record of the hunt. A run's cost then does not grow with the hunt's history unless its
+// answer does.
+func (r *Runner) records(ctx context.Context, h *Hunt, st *State, findings []Finding) (*State, error) {
+	toldBy := make(map[string]string, len(st.Told))
+	for _, t := range st.Told {
+		toldBy[t.Occurrence] = t.Fingerprint
+	}
 	seen := make(map[string]bool)
 	var fps []string
-	for i := range findings {
-		if fp := findings[i].Fingerprint; !seen[fp] {
+	add := func(fp string) {
+		if fp != "" && !seen[fp] {
 			seen[fp] = true
 			fps = append(fps, fp)
 		}
+	}
+	for i := range findings {
+		add(findings[i].Fingerprint)
+		add(toldBy[findings[i].Occurrence])
 	}
 	switch {
 	case len(fps) == 0:
 		return st, nil
 	case len(fps) <= lookupMax:
-		got, err := r.Store.Lookup(ctx, h.ID, fps)
-		if err != nil {
-			return nil, err
-		}
-		_, updater := r.Notifier.(Updater)
-		if !updater || !occurrences || !slices.ContainsFunc(fps, func(fp string) bool { return got.Records[fp] == nil }) {
-			return got, nil
-		}
+		return r.Store.Lookup(ctx, h.ID, fps)
 	}
 	return r.Store.Load(ctx, h.ID)
 }
 
 // query runs h's query over w and turns its answer into findings as it streams in (see Streamer):
-// the first MaxRows rows (the others are counted in sum.Truncated), each kept by sp. occurrences
-// reports that the findings' occurrences come from a column of the answer.
-func (r *Runner) query(ctx context.Context, h *Hunt, w Window, now time.Time, sp *spill, sum *Summary) (findings []Finding, partial error, occurrences bool, err error) {
+// the first MaxRows rows (the others are counted in sum.Truncated), each kept by sp.
+func (r *Runner) query(ctx context.Context, h *Hunt, w Window, now time.Time, sp *spill, sum *Summary) (findings []Finding, partial error, err error) {
 	limit := r.maxRows()
 	var conv *converter
 	var stop error // why the conversion stopped the stream
@@ -331,11 +333,11 @@ func (r *Runner) query(ctx context.Context, h *Hunt, w Window, now time.Time, sp
 	}
 	switch {
 	case stop != nil:
-		return nil, nil, false, stop
+		return nil, nil, stop
 	case err != nil:
-		return nil, nil, false, fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
+		return nil, nil, fmt.Errorf("query hunt %s over %s: %w", h.Name, w, h.QueryError(err))
 	}
-	return findings, partial, conv != nil && conv.occIdx >= 0, nil
+	return findings, partial, nil
 }
 
 func (r *Runner) maxPosts() int {

@@ -52,6 +52,7 @@ const (
 	pFinding         = "Finding"
 	pWindowEnd       = "WindowEnd"
 	pHealth          = "Health"
+	pTold            = "Told" // JSON of hunt.Status.Told
 	pSeenThrough     = "SeenThrough"
 	pEntities        = "Entities"
 	pHunt            = "Hunt"
@@ -139,6 +140,12 @@ func windowEntity(pk, huntID string, st hunt.Status) (entity, error) {
 		return nil, err
 	}
 	putString(e, pHealth, string(b))
+	if len(st.Told) > 0 {
+		if b, err = json.Marshal(st.Told); err != nil {
+			return nil, err
+		}
+		putString(e, pTold, string(b))
+	}
 	return e, nil
 }
 
@@ -153,7 +160,12 @@ func decodeStatus(e entity) (hunt.Status, error) {
 		return st, err
 	}
 	if s, ok := e.getString(pHealth); ok {
-		err = json.Unmarshal([]byte(s), &st.Health)
+		if err = json.Unmarshal([]byte(s), &st.Health); err != nil {
+			return st, err
+		}
+	}
+	if s, ok := e.getString(pTold); ok {
+		err = json.Unmarshal([]byte(s), &st.Told)
 	}
 	return st, err
 }

@@ -269,8 +269,8 @@ func quote(s string) string {
 // properties are named with their first chunks; a row whose values need more is read whole).
 var sparseSelect = func() string {
 	props := []string{"RowKey", pFingerprint, pFingerprintB64, pState, pFirstSeen, pLastSeen, pOccurrences, pNotifiedAt,
-		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pSuppressedUntil, pHealth, pHunt}
-	for _, p := range []string{pFingerprint, pFingerprintB64, pRecent, pLastError, pHealth} {
+		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pSuppressedUntil, pHealth, pTold, pHunt}
+	for _, p := range []string{pFingerprint, pFingerprintB64, pRecent, pLastError, pHealth, pTold} {
 		for i := range sparseChunks {
 			props = append(props, p+strconv.Itoa(i))
 		}

@@ -323,10 +323,13 @@ func testWindow(t *testing.T, s hunt.Store) {
 	for i, end := range []time.Time{at(10), at(5), time.Date(2030, 1, 1, 0, 0, 0, 1, time.UTC)} {
 		health := hunt.Health{Failures: i, FailingSince: at(i), LastError: fmt.Sprintf("error %d: <&> ünï", i), Alerted: i%2 == 1,
 			Today: hunt.DayCounts{Day: "2026-11-27", Runs: 10 + i, Failed: i, Rows: 1000, New: 3, Repeats: 4, Posted: 5}, LastHeartbeat: "2026-11-26"}
-		if err := s.SaveStatus(ctx(t), "window", hunt.Status{WindowEnd: end, Health: health}); err != nil {
+		told := toldList(i * 120) // none, then enough to need several chunks of a table property
+		if err := s.SaveStatus(ctx(t), "window", hunt.Status{WindowEnd: end, Health: health, Told: told}); err != nil {
 			t.Fatalf("SaveStatus %d: %v", i, err)
 		}
 		st := load(t, s, "window")
+		sameTold(t, "Load", st.Told, told)
+		sameTold(t, "Lookup", lookup(t, s, "window").Told, told)
 		if !st.WindowEnd.Equal(end) || st.WindowEnd.Location() != time.UTC {
 			t.Errorf("WindowEnd = %v, want %v in UTC", st.WindowEnd, end)
 		}
@@ -336,6 +339,27 @@ func testWindow(t *testing.T, s hunt.Store) {
 		}
 		if len(st.Records) != 1 || st.Records["fp"] == nil {
 			t.Errorf("records %v, want only fp", keys(st))
+		}
+	}
+}
+
+// toldList returns n entries of Status.Told, long and odd.
+func toldList(n int) []hunt.Told {
+	var out []hunt.Told
+	for i := range n {
+		out = append(out, hunt.Told{Occurrence: fmt.Sprintf("run-%d-<&>'ü-%s", i, strings.Repeat("x", 200)), Fingerprint: fmt.Sprintf("fp/%d#?", i), At: at(i)})
+	}
+	return out
+}
+
+func sameTold(t *testing.T, how string, got, want []hunt.Told) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d told occurrences, want %d", how, len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Occurrence != want[i].Occurrence || got[i].Fingerprint != want[i].Fingerprint || !got[i].At.Equal(want[i].At) {
+			t.Fatalf("%s: told[%d] = %+v, want %+v", how, i, got[i], want[i])
 		}
 	}
 }
