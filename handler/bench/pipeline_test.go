@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/huntwatch/huntwatch/handler/hunt"
-	"github.com/huntwatch/huntwatch/handler/internal/e2e"
-	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
+	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
+	"github.com/huntwatch/huntwatch/handler/slack"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
 )
 
@@ -24,10 +24,10 @@ func BenchmarkPipeline(b *testing.B) {
 	log := slog.New(slog.DiscardHandler)
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			w.LA.SetTable(fakeazure.Table{Columns: e2e.Columns, Rows: rowsOf(n, time.Now().UTC())})
+			w.LA.SetTable(answer(n, 0, time.Now().UTC(), row))
 			table := fmt.Sprintf("BenchPipe%d", n)
-			w.seedKnown(b, table, n)
-			store, err := tablestore.FromConnectionString(log, w.conn(true), table, nil)
+			w.seedKnown(b, w.az, table, n)
+			store, err := tablestore.FromConnectionString(log, w.az.conn(true), table, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 			})
 			b.Run("baseline", func(b *testing.B) {
-				base := newBaseline(b, w, table)
+				base := newBaseline(b, w, w.az, table)
 				base.run(b)
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -56,7 +56,39 @@ func BenchmarkPipeline(b *testing.B) {
 					base.run(b)
 				}
 			})
-			w.deleteTable(b, table)
+			w.az.deleteTable(b, table)
+		})
+	}
+}
+
+// BenchmarkAllNewPipeline runs the all-new hunt in this process (the adapters main wires, the fake
+// Table service, the local Slack), for profiling:
+//
+//	go test -run '^$' -bench AllNewPipeline/rows=100000 -benchtime 1x -cpuprofile cpu.out ./handler/bench/
+func BenchmarkAllNewPipeline(b *testing.B) {
+	w := newWorld(b)
+	src := w.source(b)
+	log := slog.New(slog.DiscardHandler)
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			w.LA.SetTable(answer(n, 0, time.Now().UTC(), row))
+			note, err := slack.New(log, slack.Options{Token: w.Slack.Token(), Channel: fakeslack.DefaultChannel, APIURL: w.Slack.URL(), MinInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range b.N {
+				table := fmt.Sprintf("BenchAllNewPipe%dr%d", n, i)
+				store, err := tablestore.FromConnectionString(log, w.fake.direct, table, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := &hunt.Runner{Log: log, Source: src, Store: store, Notifier: note, Now: time.Now,
+					Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, DigestThreshold: 10}
+				sum, err := r.Run(context.Background(), w.hunt)
+				if err != nil || sum.New != n {
+					b.Fatalf("%v: %s", err, sum)
+				}
+			}
 		})
 	}
 }

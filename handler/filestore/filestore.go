@@ -50,6 +50,8 @@ type huntState struct {
 	SuppressedUntil time.Time   `json:"suppressedUntil,omitzero"`
 	Health          hunt.Health `json:"health,omitzero"`
 	Told            []hunt.Told `json:"told,omitempty"`
+	Settled         bool        `json:"settled,omitempty"`
+	Stored          int         `json:"stored,omitempty"`
 	Records         []*stored   `json:"records"`
 }
 
@@ -90,14 +92,14 @@ func (s *Store) Load(_ context.Context, huntID string) (*hunt.State, error) {
 	return s.read(huntID, func(string, *stored) bool { return true })
 }
 
-// Lookup returns the hunt's status, the records of fps and every pending record, all whole. It
-// reads the whole file, as every call does.
-func (s *Store) Lookup(_ context.Context, huntID string, fps []string) (*hunt.State, error) {
+// Lookup returns the hunt's status, the records of fps and, with pending, every pending record,
+// all whole. It reads the whole file, as every call does.
+func (s *Store) Lookup(_ context.Context, huntID string, fps []string, pending bool) (*hunt.State, error) {
 	asked := make(map[string]bool, len(fps))
 	for _, fp := range fps {
 		asked[fp] = true
 	}
-	return s.read(huntID, func(fp string, r *stored) bool { return asked[fp] || r.State == hunt.Pending })
+	return s.read(huntID, func(fp string, r *stored) bool { return asked[fp] || pending && r.State == hunt.Pending })
 }
 
 // read returns the hunt's status and the records that keep selects.
@@ -143,6 +145,7 @@ func (s *Store) SaveStatus(_ context.Context, huntID string, st hunt.Status) err
 	return s.with(true, func(f *file) (bool, error) {
 		h := f.hunt(huntID)
 		h.WindowEnd, h.SuppressedUntil, h.Health, h.Told = st.WindowEnd.UTC(), st.SuppressedUntil.UTC(), st.Health, st.Told
+		h.Settled, h.Stored = st.Settled, st.Stored
 		return true, nil
 	})
 }
@@ -163,7 +166,8 @@ func (s *Store) Statuses(_ context.Context) (map[string]hunt.Status, error) {
 }
 
 func (h *huntState) status() hunt.Status {
-	return hunt.Status{WindowEnd: h.WindowEnd.UTC(), SuppressedUntil: h.SuppressedUntil.UTC(), Health: h.Health, Told: h.Told}
+	return hunt.Status{WindowEnd: h.WindowEnd.UTC(), SuppressedUntil: h.SuppressedUntil.UTC(), Health: h.Health, Told: h.Told,
+		Settled: h.Settled, Stored: h.Stored}
 }
 
 // Put applies recs in order, then writes the file once: on an error nothing is written and no

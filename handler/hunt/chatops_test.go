@@ -168,11 +168,11 @@ func (s *failingLoad) Load(ctx context.Context, h string) (*hunt.State, error) {
 	return s.Store.Load(ctx, h)
 }
 
-func (s *failingLoad) Lookup(ctx context.Context, h string, fps []string) (*hunt.State, error) {
+func (s *failingLoad) Lookup(ctx context.Context, h string, fps []string, pending bool) (*hunt.State, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	return s.Store.Lookup(ctx, h, fps)
+	return s.Store.Lookup(ctx, h, fps, pending)
 }
 
 func TestRunHeartbeat(t *testing.T) {

@@ -26,7 +26,7 @@ func TestDryRunStore(t *testing.T) {
 	if lost, err := dry.Put(ctx, "h", []*hunt.Record{{Fingerprint: "new", State: hunt.Pending}}); err != nil || len(lost) != 0 {
 		t.Errorf("dry Put = %v, %v", lost, err)
 	}
-	st, err := dry.Lookup(ctx, "h", []string{"fp", "new"})
+	st, err := dry.Lookup(ctx, "h", []string{"fp", "new"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

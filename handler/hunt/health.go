@@ -82,6 +82,7 @@ func (r *Runner) finish(ctx context.Context, h *Hunt, now time.Time, st *State, 
 		}
 	}
 	status.Health = hl
+	status.Settled = runErr == nil && sum.Pending == 0
 	if r.health == nil {
 		r.health = map[string]Health{}
 	}

@@ -19,10 +19,11 @@ import (
 // readCounter counts how a run reads its state.
 type readCounter struct {
 	hunt.Store
-	mu      sync.Mutex
-	loads   int
-	lookups [][]string
-	prunes  []time.Time // notifiedBefore of each Prune
+	mu       sync.Mutex
+	loads    int
+	lookups  [][]string
+	pendings []bool      // each Lookup's pending
+	prunes   []time.Time // notifiedBefore of each Prune
 }
 
 func (s *readCounter) Load(ctx context.Context, h string) (*hunt.State, error) {
@@ -32,11 +33,12 @@ func (s *readCounter) Load(ctx context.Context, h string) (*hunt.State, error) {
 	return s.Store.Load(ctx, h)
 }
 
-func (s *readCounter) Lookup(ctx context.Context, h string, fps []string) (*hunt.State, error) {
+func (s *readCounter) Lookup(ctx context.Context, h string, fps []string, pending bool) (*hunt.State, error) {
 	s.mu.Lock()
 	s.lookups = append(s.lookups, slices.Clone(fps))
+	s.pendings = append(s.pendings, pending)
 	s.mu.Unlock()
-	return s.Store.Lookup(ctx, h, fps)
+	return s.Store.Lookup(ctx, h, fps, pending)
 }
 
 func (s *readCounter) Prune(ctx context.Context, h string, notifiedBefore, seenBefore time.Time, max int) (int, error) {
@@ -67,6 +69,10 @@ func seedDelivered(t *testing.T, s hunt.Store, id string, from, n int, notified,
 	}
 }
 
+// TestRunReadsWhatItsAnswerNeeds: a run reads its hunt's status, then the records its answer
+// needs: one by one when that costs less than listing the hunt's records (a few fingerprints, a
+// large partition, as Status.Stored counts it), else every record; the pending records only
+// when the status does not say there are none, and at the first run of a day.
 func TestRunReadsWhatItsAnswerNeeds(t *testing.T) {
 	noOcc := []hunt.Column{{Name: "TimeGenerated", Type: "datetime"}, {Name: "ScriptFingerprintHash", Type: "string"}}
 	rows := func(cols []hunt.Column, fps ...int) [][]any {
@@ -84,27 +90,33 @@ func TestRunReadsWhatItsAnswerNeeds(t *testing.T) {
 	for i := range many {
 		many[i] = i
 	}
+	today := scaleT0.Add(time.Hour).Format(time.DateOnly)
 	for _, test := range []struct {
-		name     string
-		cols     []hunt.Column
-		fps      []int
-		updater  bool
-		wantLoad bool
+		name        string
+		cols        []hunt.Column
+		fps         []int
+		status      hunt.Status
+		wantLoad    bool
+		wantPending bool
 	}{
-		{"empty answer: status and pending only", scaleCols, nil, true, false},
-		{"known fingerprints: looked up", scaleCols, []int{1, 2, 3}, true, false},
-		{"a new fingerprint: looked up", scaleCols, []int{1, 5000}, true, false},
-		{"occurrences not by column: looked up", noOcc, []int{1, 5000}, true, false},
-		{"more fingerprints than are looked up one by one: every record", scaleCols, many, false, true},
+		{"empty answer, settled: the status only", scaleCols, nil, hunt.Status{Stored: 2000, Settled: true, Health: hunt.Health{Today: hunt.DayCounts{Day: today}}}, false, false},
+		{"empty answer, not settled: the pending records", scaleCols, nil, hunt.Status{Stored: 2000, Health: hunt.Health{Today: hunt.DayCounts{Day: today}}}, false, true},
+		{"empty answer, first run of the day: the pending records", scaleCols, nil, hunt.Status{Stored: 2000, Settled: true}, false, true},
+		{"known fingerprints: looked up", scaleCols, []int{1, 2, 3}, hunt.Status{Stored: 2000, Settled: true, Health: hunt.Health{Today: hunt.DayCounts{Day: today}}}, false, false},
+		{"a new fingerprint: looked up", scaleCols, []int{1, 5000}, hunt.Status{Stored: 2000}, false, true},
+		{"occurrences not by column: looked up", noOcc, []int{1, 5000}, hunt.Status{Stored: 2000}, false, true},
+		{"too many to look up for the records stored: every record", scaleCols, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, hunt.Status{Stored: 2000}, true, true},
+		{"records not counted yet: every record", scaleCols, []int{1, 2, 3}, hunt.Status{}, true, true},
+		{"more fingerprints than are looked up one by one: every record", scaleCols, many, hunt.Status{Stored: 1 << 30}, true, true},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			store := &readCounter{Store: memstore.New()}
 			seedDelivered(t, store.Store, scaleHunt.ID, 0, 2000, scaleT0.Add(-time.Hour), scaleT0)
-			var note hunt.Notifier = &scaleNotifier{}
-			if test.updater {
-				note = &updatingNotifier{}
+			seedPending(t, store.Store, scaleHunt.ID, "left-pending")
+			if err := store.Store.SaveStatus(context.Background(), scaleHunt.ID, test.status); err != nil {
+				t.Fatal(err)
 			}
-			r := scaleRunner(rows(test.cols, test.fps...), note, store)
+			r := scaleRunner(nil, &updatingNotifier{}, store)
 			r.Source = streamSource{&hunt.Result{Columns: test.cols, Rows: rows(test.cols, test.fps...)}}
 			sum, err := r.Run(context.Background(), scaleHunt)
 			if err != nil {
@@ -113,11 +125,22 @@ func TestRunReadsWhatItsAnswerNeeds(t *testing.T) {
 			if got := store.loads > 0; got != test.wantLoad {
 				t.Errorf("%d Loads, want a Load: %v", store.loads, test.wantLoad)
 			}
-			if len(store.lookups) == 0 || store.lookups[0] != nil {
-				t.Fatalf("lookups %v: the first reads the status and the pending records only", store.lookups)
+			if len(store.lookups) == 0 || store.lookups[0] != nil || store.pendings[0] {
+				t.Fatalf("lookups %v (pending %v): the first reads the status only", store.lookups, store.pendings)
 			}
-			if !test.wantLoad && len(test.fps) > 0 && (len(store.lookups) != 2 || len(store.lookups[1]) != len(test.fps)) {
-				t.Errorf("lookups of %d sets, want the answer's %d fingerprints looked up", len(store.lookups), len(test.fps))
+			switch {
+			case test.wantLoad:
+			case len(test.fps) > 0 && (len(store.lookups) != 2 || len(store.lookups[1]) != len(test.fps)):
+				t.Errorf("lookups %d, want the answer's %d fingerprints looked up", len(store.lookups), len(test.fps))
+			case len(test.fps) == 0 && len(store.lookups) != 1+b2i(test.wantPending):
+				t.Errorf("%d lookups, want %d", len(store.lookups), 1+b2i(test.wantPending))
+			}
+			listed := test.wantLoad || slices.Contains(store.pendings[1:], true)
+			if listed != test.wantPending {
+				t.Errorf("pending records listed: %v, want %v (lookups %v)", listed, test.wantPending, store.pendings)
+			}
+			if test.wantPending && sum.Retried != 1 {
+				t.Errorf("summary %+v: the pending record listed is retried", sum)
 			}
 			// Whatever was read, the plan saw the same: known ones known, new ones new.
 			known := 0
@@ -129,8 +152,64 @@ func TestRunReadsWhatItsAnswerNeeds(t *testing.T) {
 			if sum.Known != known || sum.New != len(test.fps)-known {
 				t.Errorf("summary %+v, want %d known and %d new", sum, known, len(test.fps)-known)
 			}
+			st, _ := store.Store.Lookup(context.Background(), scaleHunt.ID, nil, false)
+			if want := 2001 + sum.New; test.wantLoad && st.Stored != want || !test.wantLoad && st.Stored != test.status.Stored+sum.New {
+				t.Errorf("Stored %d after the run (was %d, %d new, loaded: %v)", st.Stored, test.status.Stored, sum.New, test.wantLoad)
+			}
+			if !st.Settled {
+				t.Errorf("not settled after a run that left nothing pending")
+			}
 		})
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// seedPending stores a pending record the next run's answer does not have.
+func seedPending(t *testing.T, s hunt.Store, id, fp string) {
+	t.Helper()
+	rec := &hunt.Record{Fingerprint: fp, State: hunt.Pending, Occurrences: 1, Recent: []string{"|" + fp},
+		Finding: &hunt.Finding{Fingerprint: fp, Occurrence: fp, Fields: []hunt.Field{{Name: "ScriptFingerprintHash", Text: fp}}}}
+	if lost, err := s.Put(context.Background(), id, []*hunt.Record{rec}); err != nil || len(lost) > 0 {
+		t.Fatal(err, lost)
+	}
+}
+
+// TestClaimUnsettlesFirst: a settled hunt's status says it is not settled before the run writes a
+// claim, so that a run that dies after claiming leaves the next run listing the pending records.
+func TestClaimUnsettlesFirst(t *testing.T) {
+	store := &statusOrder{Store: memstore.New()}
+	if err := store.Store.SaveStatus(context.Background(), scaleHunt.ID, hunt.Status{Settled: true, Stored: 5}); err != nil {
+		t.Fatal(err)
+	}
+	r := scaleRunner(scaleRows(3), &scaleNotifier{}, store)
+	if _, err := r.Run(context.Background(), scaleHunt); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.events) < 3 || store.events[0] != "status settled=false" || store.events[1] != "put" || store.events[len(store.events)-1] != "status settled=true" {
+		t.Fatalf("events %v: want the status unsettled before the first put, settled at the end", store.events)
+	}
+}
+
+// statusOrder records the order of status writes and puts.
+type statusOrder struct {
+	hunt.Store
+	events []string
+}
+
+func (s *statusOrder) SaveStatus(ctx context.Context, h string, st hunt.Status) error {
+	s.events = append(s.events, fmt.Sprint("status settled=", st.Settled))
+	return s.Store.SaveStatus(ctx, h, st)
+}
+
+func (s *statusOrder) Put(ctx context.Context, h string, recs []*hunt.Record) ([]*hunt.Record, error) {
+	s.events = append(s.events, "put")
+	return s.Store.Put(ctx, h, recs)
 }
 
 // TestRunPrunesOnceADay: the first run of a UTC day deletes delivered records notified longer than
@@ -185,6 +264,7 @@ func TestLateFindingFindsTheMessageToUpdate(t *testing.T) {
 	if sum, err := r.Run(context.Background(), scaleHunt); err != nil || sum.Posted != 1 {
 		t.Fatalf("first run: %v %+v", err, sum)
 	}
+	store.loads = 0 // the first run counted the records (Status.Stored)
 	r.Now = func() time.Time { return scaleT0.Add(2 * time.Hour) }
 	late := [][]any{{scaleT0, "run-7", "fp-full"}} // the same Run Command with its script's commands
 	r.Source = streamSource{&hunt.Result{Columns: scaleCols, Rows: late}}
@@ -196,7 +276,7 @@ func TestLateFindingFindsTheMessageToUpdate(t *testing.T) {
 		t.Fatalf("summary %+v, updated %v, posted %v: want fp-early's message updated, nothing new posted", sum, note.updated, note.posted)
 	}
 	if store.loads != 0 {
-		t.Errorf("%d Loads of 3,002 records: the run should read only what its answer needs", store.loads)
+		t.Errorf("%d Loads of 3,001 records: the run should read only what its answer needs", store.loads)
 	}
 }
 

@@ -53,6 +53,17 @@ func (p *plan) claimed() []*cand {
 	return out
 }
 
+// inserted counts the new records the run stored.
+func (p *plan) inserted() int {
+	n := 0
+	for _, c := range p.cands {
+		if c.isNew() && c.stored != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // stillPending counts the hunt's records pending after the run: those pending before that the run
 // did not store, and those it stored pending.
 func (p *plan) stillPending() int {

@@ -175,12 +175,13 @@ type Store interface {
 	// records and mark them Sparse; Get returns a record whole.
 	Load(ctx context.Context, hunt string) (*State, error)
 	// Lookup is Load for a run that already knows its answer's fingerprints: the hunt's Status,
-	// the records of those fingerprints (a delivered one may be Sparse, as in Load), and every
-	// pending record of the hunt whole (pending records are delivered even when the answer no
-	// longer has them). A fingerprint without a record is absent from Records. Its cost grows
-	// with the fingerprints asked and the pending records, not with the partition: for a small
-	// answer over a long history, a run reads what it needs and no more.
-	Lookup(ctx context.Context, hunt string, fingerprints []string) (*State, error)
+	// the records of those fingerprints (a delivered one may be Sparse, as in Load), and, with
+	// pending, every pending record of the hunt whole (pending records are delivered even when
+	// the answer no longer has them). A fingerprint without a record is absent from Records.
+	// Its cost grows with the fingerprints asked, not with the partition, but for the pending
+	// records: finding them is a filtered listing, which the service answers by scanning the
+	// partition (see Status.Settled for when a run can do without).
+	Lookup(ctx context.Context, hunt string, fingerprints []string, pending bool) (*State, error)
 	// Get returns one record whole, or nil if there is none.
 	Get(ctx context.Context, hunt, fingerprint string) (*Record, error)
 	// Put writes records atomically one by one: a record whose Version is empty is inserted only

@@ -19,18 +19,18 @@ const pruneSlack = 24 * time.Hour
 // about TTL × the rate of new fingerprints, not the hunt's whole history. What a pruned
 // fingerprint loses, should it occur again, is its thread and its counts, which the TTL gives up
 // already. Without a TTL (dedup forever) nothing is pruned. A failure is logged, never the run's.
-func (r *Runner) prune(ctx context.Context, h *Hunt, now time.Time, st *State) {
+// It returns how many records it deleted.
+func (r *Runner) prune(ctx context.Context, h *Hunt, now time.Time, st *State) (pruned int) {
 	if r.TTL <= 0 || st == nil || st.Health.Today.Day == now.Format(time.DateOnly) {
-		return
+		return 0
 	}
 	horizon := max(r.lookback(h), r.MaxCatchup) + r.Settle + pruneSlack
 	n, err := r.Store.Prune(ctx, h.ID, now.Add(-r.TTL), now.Add(-horizon), pruneMax)
 	if err != nil {
 		r.Log.Warn("prune failed", "hunt", h.ID, "pruned", n, "err", err)
-		return
-	}
-	if n > 0 {
+	} else if n > 0 {
 		r.Log.Info("pruned records past the TTL and every window", "hunt", h.ID, "pruned", n,
 			"notifiedBefore", now.Add(-r.TTL).Format(time.RFC3339), "seenBefore", now.Add(-horizon).Format(time.RFC3339))
 	}
+	return n
 }

@@ -23,6 +23,15 @@ type Status struct {
 	// MaxTold: where a run finds the message that a late finding of one of them updates (see
 	// told) without reading every record of the hunt.
 	Told []Told
+	// Settled is set by a run that ended with no record pending and cleared before a run writes
+	// a claim: while it holds, a run does without the listing of pending records (a filtered
+	// query, which the service answers by scanning the partition). A hunt's first run of a UTC
+	// day lists them all the same, should overlapping runs have left it wrong.
+	Settled bool
+	// Stored counts the hunt's records as last known: a run that reads them all sets it, runs
+	// add the records they insert and subtract those they prune. It tells a run whether looking
+	// its answer's fingerprints up one by one costs less than reading every record.
+	Stored int
 }
 
 // Told is one occurrence told by the message of a fingerprint, delivered At.

@@ -185,8 +185,8 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 		r.finish(ctx, h, now, nil, &sum, err)
 		return sum, err
 	}
-	// The status and the pending records: what the window needs, and all a quiet run reads.
-	st, err := r.Store.Lookup(ctx, h.ID, nil)
+	// The status: what the window needs (records follows, once the answer is known).
+	st, err := r.Store.Lookup(ctx, h.ID, nil, false)
 	if err != nil {
 		err = fmt.Errorf("load state of hunt %s: %w", h.ID, err)
 		r.finish(ctx, h, now, nil, &sum, err)
@@ -195,11 +195,10 @@ func (r *Runner) RunTick(ctx context.Context, h *Hunt, tick string) (sum Summary
 	lookback := r.lookback(h)
 	w := NextWindow(now.Add(-r.Settle), st.WindowEnd, lookback, max(r.MaxCatchup, lookback))
 	sum.Window = w
-	err = r.hunt(ctx, h, now, st, w, &sum)
-	if err = r.finish(ctx, h, now, st, &sum, err); err == nil {
-		r.prune(ctx, h, now, st)
+	if err = r.hunt(ctx, h, now, st, w, &sum); err == nil {
+		st.Stored -= r.prune(ctx, h, now, st)
 	}
-	return sum, err
+	return sum, r.finish(ctx, h, now, st, &sum, err)
 }
 
 // hunt does the work of a run whose state loaded.
@@ -224,14 +223,23 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 		findings = []Finding{f}
 	}
 
-	if st, err = r.records(ctx, h, st, findings); err != nil {
+	if st, err = r.records(ctx, h, now, st, findings); err != nil {
 		return errors.Join(truncErr, fmt.Errorf("load state of hunt %s: %w", h.ID, err))
 	}
 	p, err := r.plan(h, now, st, findings, sp, sum)
 	if err != nil {
 		return errors.Join(truncErr, err)
 	}
-	if err := r.claim(ctx, h, p, now); err != nil {
+	if status.Settled && len(p.cands) > 0 {
+		// Claims are about to be written: until a run ends with none pending, runs list them.
+		status.Settled = false
+		if err := r.Store.SaveStatus(ctx, h.ID, *status); err != nil {
+			return errors.Join(truncErr, fmt.Errorf("save status of hunt %s: %w", h.ID, err))
+		}
+	}
+	err = r.claim(ctx, h, p, now)
+	status.Stored += p.inserted()
+	if err != nil {
 		return errors.Join(truncErr, err)
 	}
 	errs := []error{truncErr}
@@ -255,12 +263,18 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 // the hunt's records whole (Store.Load, a listing of 1,000 records a request).
 const lookupMax = 1000
 
-// records reads the records the plan needs, to st's status and pending records (which are all an
-// empty answer needs): for a small answer its own fingerprints' and those whose messages told its
-// occurrences (Status.Told: a late finding updates such a message, see told); for a large one
-// every record of the hunt. A run's cost then does not grow with the hunt's history unless its
-// answer does.
-func (r *Runner) records(ctx context.Context, h *Hunt, st *State, findings []Finding) (*State, error) {
+// lookupCost is what one fingerprint looked up costs against a record listed, about: a point
+// read takes as long as a page of 1,000 listed records, and a run makes 8 at once.
+const lookupCost = 1000 / 8
+
+// records reads the records the plan needs, to st's status: for a small answer its own
+// fingerprints' and those whose messages told its occurrences (Status.Told: a late finding
+// updates such a message, see told), one by one when that costs less than reading every record
+// of the hunt (Status.Stored); else every record. The pending records too, unless the status
+// says there are none (Status.Settled), but at the hunt's first run of a UTC day. A run's cost
+// then does not grow with the hunt's history unless its answer does. A run that reads every
+// record counts them in st.Stored.
+func (r *Runner) records(ctx context.Context, h *Hunt, now time.Time, st *State, findings []Finding) (*State, error) {
 	toldBy := make(map[string]string, len(st.Told))
 	for _, t := range st.Told {
 		toldBy[t.Occurrence] = t.Fingerprint
@@ -277,13 +291,18 @@ func (r *Runner) records(ctx context.Context, h *Hunt, st *State, findings []Fin
 		add(findings[i].Fingerprint)
 		add(toldBy[findings[i].Occurrence])
 	}
+	pending := !st.Settled || st.Health.Today.Day != now.Format(time.DateOnly)
 	switch {
-	case len(fps) == 0:
+	case len(fps) == 0 && !pending:
 		return st, nil
-	case len(fps) <= lookupMax:
-		return r.Store.Lookup(ctx, h.ID, fps)
+	case len(fps) <= lookupMax && len(fps)*lookupCost < st.Stored:
+		return r.Store.Lookup(ctx, h.ID, fps, pending)
 	}
-	return r.Store.Load(ctx, h.ID)
+	all, err := r.Store.Load(ctx, h.ID)
+	if err == nil {
+		st.Stored = len(all.Records)
+	}
+	return all, err
 }
 
 // query runs h's query over w and turns its answer into findings as it streams in (see Streamer):

@@ -648,7 +648,14 @@ type DigestView struct {
 type Tally struct {
 	Label  string // see EntityLabel
 	Values []Count
+	// More is set when the findings had more distinct values than a digest counts
+	// (maxTallyValues): Values counts the first ones met, each exactly.
+	More bool
 }
+
+// maxTallyValues bounds the distinct values a digest counts per column, so that a flood of
+// distinct values (100,000 VMs or IPs) does not hold them all: its message shows ten.
+const maxTallyValues = 10_000
 
 // Count is one value (see EntityText) and how many findings have it.
 type Count struct {
@@ -669,11 +676,12 @@ func (h *Hunt) DigestView(fs FindingSeq, o ViewOptions) DigestView {
 	type column struct {
 		label, name string
 		counts      map[string]int
+		more        bool // values past maxTallyValues went uncounted
 	}
-	var cols []column
+	var cols []*column
 	for _, e := range byPreference(h.Entities) {
 		for _, m := range e.FieldMappings {
-			cols = append(cols, column{EntityLabel(e, m), m.ColumnName, map[string]int{}})
+			cols = append(cols, &column{label: EntityLabel(e, m), name: m.ColumnName, counts: map[string]int{}})
 		}
 	}
 	var span timeSpan
@@ -682,15 +690,20 @@ func (h *Hunt) DigestView(fs FindingSeq, o ViewOptions) DigestView {
 			continue
 		}
 		for _, c := range cols {
-			if v := strings.TrimSpace(f.Value(c.name)); v != "" {
+			v := strings.TrimSpace(f.Value(c.name))
+			switch _, known := c.counts[v]; {
+			case v == "":
+			case known || len(c.counts) < maxTallyValues:
 				c.counts[v]++
+			default:
+				c.more = true
 			}
 		}
 		span.add(f.Time)
 	}
 	for _, c := range cols {
 		if t, ok := tally(c.counts); ok {
-			t.Label = c.label
+			t.Label, t.More = c.label, c.more
 			d.Tallies = append(d.Tallies, t)
 		}
 	}
@@ -708,23 +721,22 @@ func tally(counts map[string]int) (Tally, bool) {
 	if len(counts) == 0 {
 		return Tally{}, false
 	}
-	vals := make([]string, 0, len(counts))
-	for v := range counts {
-		vals = append(vals, v)
+	t := Tally{Values: make([]Count, 0, len(counts))}
+	raw := make(map[string]string, len(counts)) // by text, the value it shows (EntityText once each)
+	for v, n := range counts {
+		text := EntityText(v)
+		raw[text] = v
+		t.Values = append(t.Values, Count{Value: text, N: n})
 	}
-	slices.SortFunc(vals, func(a, b string) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+	slices.SortFunc(t.Values, func(a, b Count) int {
+		if c := cmp.Compare(b.N, a.N); c != 0 {
 			return c
 		}
-		if c := strings.Compare(EntityText(a), EntityText(b)); c != 0 {
+		if c := strings.Compare(a.Value, b.Value); c != 0 {
 			return c
 		}
-		return strings.Compare(a, b)
+		return strings.Compare(raw[a.Value], raw[b.Value])
 	})
-	t := Tally{Values: make([]Count, len(vals))}
-	for i, v := range vals {
-		t.Values[i] = Count{Value: EntityText(v), N: counts[v]}
-	}
 	return t, true
 }
 

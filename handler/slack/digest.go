@@ -93,7 +93,11 @@ func (b *builder) digestCounts(tallies []hunt.Tally) {
 		if len(fields) == 2*digestCountCols || used > digestCountsMax {
 			break
 		}
-		lines := []string{fmt.Sprintf("*%s* (%s distinct)", md(t.Label, 60), count(len(t.Values)))}
+		distinct := count(len(t.Values))
+		if t.More {
+			distinct += "+"
+		}
+		lines := []string{fmt.Sprintf("*%s* (%s distinct)", md(t.Label, 60), distinct)}
 		for i, c := range t.Values {
 			if i == digestTop {
 				lines = append(lines, fmt.Sprintf("_… and %s more_", count(len(t.Values)-i)))

@@ -53,6 +53,8 @@ const (
 	pWindowEnd       = "WindowEnd"
 	pHealth          = "Health"
 	pTold            = "Told" // JSON of hunt.Status.Told
+	pSettled         = "Settled"
+	pStored          = "Stored"
 	pSeenThrough     = "SeenThrough"
 	pEntities        = "Entities"
 	pHunt            = "Hunt"
@@ -140,6 +142,10 @@ func windowEntity(pk, huntID string, st hunt.Status) (entity, error) {
 		return nil, err
 	}
 	putString(e, pHealth, string(b))
+	if st.Settled {
+		e[pSettled] = true
+	}
+	putInt(e, pStored, st.Stored)
 	if len(st.Told) > 0 {
 		if b, err = json.Marshal(st.Told); err != nil {
 			return nil, err
@@ -163,6 +169,10 @@ func decodeStatus(e entity) (hunt.Status, error) {
 		if err = json.Unmarshal([]byte(s), &st.Health); err != nil {
 			return st, err
 		}
+	}
+	st.Settled, _ = e[pSettled].(bool)
+	if st.Stored, err = e.getInt(pStored); err != nil {
+		return st, err
 	}
 	if s, ok := e.getString(pTold); ok {
 		err = json.Unmarshal([]byte(s), &st.Told)

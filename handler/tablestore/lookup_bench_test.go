@@ -58,7 +58,7 @@ func BenchmarkLookup(b *testing.B) {
 		b.Run(fmt.Sprintf("rtt=%s/Lookup1000", rtt), func(b *testing.B) {
 			requests.take()
 			for range b.N {
-				if st, err := s.Lookup(ctx, "h", answer); err != nil || len(st.Records) != 920 {
+				if st, err := s.Lookup(ctx, "h", answer, true); err != nil || len(st.Records) != 920 {
 					b.Fatalf("Lookup: %v", err)
 				}
 			}

@@ -203,14 +203,14 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 	return st, nil
 }
 
-// Lookup reads the window row and the rows of fps as Load's sparse listing reads them, and the
-// pending rows whole as Load lists them, up to lookupParallel requests at once. Each row asked is
+// Lookup reads the window row and the rows of fps as Load's sparse listing reads them, and, with
+// pending, the pending rows whole as Load lists them, up to lookupParallel requests at once. Each row asked is
 // a point query of its own (the entity's GET), which the service answers from its index: the cost
 // grows with the rows asked, not with the partition. (A filter could name 14 row keys, but the
 // service answers an "or" of row keys with a scan of the partition, as "Design for querying" in
 // its documentation says.) Any number of fingerprints works, but since Load reads 1,000 rows a
 // request, an answer of more than a few thousand fingerprints is better served by Load.
-func (s *Store) Lookup(ctx context.Context, huntID string, fps []string) (*hunt.State, error) {
+func (s *Store) Lookup(ctx context.Context, huntID string, fps []string, pending bool) (*hunt.State, error) {
 	if err := s.Open(ctx); err != nil {
 		return nil, err
 	}
@@ -230,6 +230,9 @@ func (s *Store) Lookup(ctx context.Context, huntID string, fps []string) (*hunt.
 	err := inParallel(len(states), lookupParallel, func(i int) error {
 		states[i] = &hunt.State{Records: map[string]*hunt.Record{}}
 		if i == 0 {
+			if !pending {
+				return nil
+			}
 			return s.list(ctx, states[i], huntID, pendingFilter(key(huntID)), "")
 		}
 		return s.read(ctx, states[i], huntID, rks[i-1])
@@ -269,7 +272,7 @@ func quote(s string) string {
 // properties are named with their first chunks; a row whose values need more is read whole).
 var sparseSelect = func() string {
 	props := []string{"RowKey", pFingerprint, pFingerprintB64, pState, pFirstSeen, pLastSeen, pOccurrences, pNotifiedAt,
-		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pSuppressedUntil, pHealth, pTold, pHunt}
+		pWhere, pMessageID, pKind, pChannel, pTS, pClaimedUntil, pAttempts, pLastError, pRecent, pSeenThrough, pWindowEnd, pSuppressedUntil, pHealth, pTold, pSettled, pStored, pHunt}
 	for _, p := range []string{pFingerprint, pFingerprintB64, pRecent, pLastError, pHealth, pTold} {
 		for i := range sparseChunks {
 			props = append(props, p+strconv.Itoa(i))

@@ -266,7 +266,7 @@ func TestRoundTrips(t *testing.T) {
 	for i := range 20 {
 		asked = append(asked, history[i*100].Fingerprint, fmt.Sprint("missing-", i))
 	}
-	st, err = s.Lookup(ctx, "lookup", asked)
+	st, err = s.Lookup(ctx, "lookup", asked, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,13 +48,13 @@ func (s *Store) Load(ctx context.Context, huntID string) (*hunt.State, error) {
 }
 
 // Lookup returns the hunt's status, the records of fps (delivered ones Sparse, as Load gives
-// them) and every pending record.
-func (s *Store) Lookup(ctx context.Context, huntID string, fps []string) (*hunt.State, error) {
+// them) and, with pending, every pending record.
+func (s *Store) Lookup(ctx context.Context, huntID string, fps []string, pending bool) (*hunt.State, error) {
 	asked := make(map[string]bool, len(fps))
 	for _, fp := range fps {
 		asked[fp] = true
 	}
-	return s.read(ctx, "look up", huntID, func(r *hunt.Record) bool { return asked[r.Fingerprint] || r.State == hunt.Pending })
+	return s.read(ctx, "look up", huntID, func(r *hunt.Record) bool { return asked[r.Fingerprint] || pending && r.State == hunt.Pending })
 }
 
 // read returns the hunt's status and the records that keep selects, as Load returns them.

@@ -81,10 +81,10 @@ func load(t *testing.T, s hunt.Store, h string) *hunt.State {
 	return whole(t, s, h, st, err, "Load")
 }
 
-// lookup is load for Lookup.
+// lookup is load for Lookup, pending records included.
 func lookup(t *testing.T, s hunt.Store, h string, fps ...string) *hunt.State {
 	t.Helper()
-	st, err := s.Lookup(ctx(t), h, fps)
+	st, err := s.Lookup(ctx(t), h, fps, true)
 	return whole(t, s, h, st, err, "Lookup")
 }
 
@@ -324,10 +324,13 @@ func testWindow(t *testing.T, s hunt.Store) {
 		health := hunt.Health{Failures: i, FailingSince: at(i), LastError: fmt.Sprintf("error %d: <&> ünï", i), Alerted: i%2 == 1,
 			Today: hunt.DayCounts{Day: "2026-11-27", Runs: 10 + i, Failed: i, Rows: 1000, New: 3, Repeats: 4, Posted: 5}, LastHeartbeat: "2026-11-26"}
 		told := toldList(i * 120) // none, then enough to need several chunks of a table property
-		if err := s.SaveStatus(ctx(t), "window", hunt.Status{WindowEnd: end, Health: health, Told: told}); err != nil {
+		if err := s.SaveStatus(ctx(t), "window", hunt.Status{WindowEnd: end, Health: health, Told: told, Settled: i == 1, Stored: 1000 * i}); err != nil {
 			t.Fatalf("SaveStatus %d: %v", i, err)
 		}
 		st := load(t, s, "window")
+		if st.Settled != (i == 1) || st.Stored != 1000*i {
+			t.Errorf("Settled %v, Stored %d, want %v and %d", st.Settled, st.Stored, i == 1, 1000*i)
+		}
 		sameTold(t, "Load", st.Told, told)
 		sameTold(t, "Lookup", lookup(t, s, "window").Told, told)
 		if !st.WindowEnd.Equal(end) || st.WindowEnd.Location() != time.UTC {
@@ -705,9 +708,17 @@ func testLookup(t *testing.T, s hunt.Store) {
 		t.Fatal(err)
 	}
 
-	raw, err := s.Lookup(ctx(t), "lookup", []string{"d1", "p1", "absent", "d1", "elsewhere"})
+	raw, err := s.Lookup(ctx(t), "lookup", []string{"d1", "p1", "absent", "d1", "elsewhere"}, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Without pending, only what was asked, and the status.
+	only, err := s.Lookup(ctx(t), "lookup", []string{"d1", "p1"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(only.Records) != 2 || only.Records["d1"] == nil || only.Records["p1"] == nil || !only.WindowEnd.Equal(status.WindowEnd) {
+		t.Errorf("Lookup without pending: records %v, window end %v: want d1 and p1 only, and the status", keys(only), only.WindowEnd)
 	}
 	for _, fp := range []string{"p1", "p2"} {
 		if r := raw.Records[fp]; r == nil || r.Sparse || r.Finding == nil {

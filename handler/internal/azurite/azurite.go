@@ -1,5 +1,6 @@
 // Package azurite runs Azurite's Table service for tests: a real Table Storage emulator on a
-// free loopback port with its own data directory, stopped when the test ends.
+// free loopback port with its own data directory, stopped when the test ends. With InMemory it
+// keeps its data in memory only (--inMemoryPersistence; see InMemory).
 //
 // The binary is the one pinned in <repo root>/.ci (install it with `npm ci --prefix .ci`), or
 // the one named by AZURITE_TABLE_BIN. A missing binary fails the test: it is never skipped.
@@ -34,10 +35,11 @@ const (
 
 // Server is a running azurite-table process.
 type Server struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t        testing.TB
+	bin      string
+	dir      string
+	port     int
+	inMemory bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -45,15 +47,32 @@ type Server struct {
 	out  *loopback.Buffer
 }
 
+// Option changes how Start runs Azurite.
+type Option func(*Server)
+
+// InMemory runs Azurite with --inMemoryPersistence instead of --location: its data lives in its
+// memory only, so Restart is refused (it would lose every table).
+//
+// By default Azurite keeps its tables in one LokiJS database that it saves whole to disk every
+// 5 s while anything changed, stalling the requests in flight (up to 5 s at 50,000 entities of
+// 1 KB) and failing once the database outgrows a JavaScript string (about 512 MB). Either way
+// each insert or update scans the partition's rows (LokiJS filters RowKey linearly after the
+// PartitionKey index), so a transaction's cost grows with the partition: BenchmarkTransaction
+// measures both.
+func InMemory() Option { return func(s *Server) { s.inMemory = true } }
+
 // Start starts azurite-table on a free loopback port with a temporary data directory, waits
 // until it accepts connections, and stops it when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {
 		t.Fatalf("azurite: %v", err)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	for _, o := range opts {
+		o(s)
+	}
 	t.Cleanup(s.Stop)
 	var lastErr error
 	for range 3 { // a port found free may be taken before Azurite binds it
@@ -92,8 +111,12 @@ func (s *Server) Stop() {
 }
 
 // Restart stops the server and starts it again on the same port with the same data directory.
+// A server started InMemory has nothing to restart with: Restart fails the test.
 func (s *Server) Restart() {
 	s.t.Helper()
+	if s.inMemory {
+		s.t.Fatal("azurite: Restart of a server started InMemory would lose its data")
+	}
 	s.mu.Lock()
 	s.stopLocked()
 	s.mu.Unlock()
@@ -112,11 +135,15 @@ func (s *Server) Restart() {
 
 func (s *Server) start() error {
 	out := &loopback.Buffer{Max: 64 << 10}
-	cmd := exec.Command(s.bin,
+	persistence := []string{"--location", s.dir}
+	if s.inMemory {
+		persistence = []string{"--inMemoryPersistence"}
+	}
+	cmd := exec.Command(s.bin, append(append([]string{
 		"--tableHost", "127.0.0.1",
-		"--tablePort", strconv.Itoa(s.port),
-		"--location", s.dir,
-		"--skipApiVersionCheck", "--disableTelemetry", "--silent")
+		"--tablePort", strconv.Itoa(s.port)},
+		persistence...),
+		"--skipApiVersionCheck", "--disableTelemetry", "--silent")...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Dir = s.dir
 	orphanProof(cmd)

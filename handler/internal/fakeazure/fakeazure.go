@@ -6,10 +6,12 @@
 package fakeazure
 
 import (
+	"bufio"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,6 +34,10 @@ type Column struct {
 type Table struct {
 	Columns []Column `json:"columns"`
 	Rows    [][]any  `json:"rows"`
+	// Stream, when set, gives the rows after Rows, one at a time as the answer is written: an
+	// answer of any size (the API's largest is 500,000 rows, about 100 MB) without holding it.
+	// It is called once per answer; a row it yields is not kept.
+	Stream iter.Seq[[]any] `json:"-"`
 }
 
 // Fault replaces one answer.
@@ -49,6 +55,7 @@ type Fault struct {
 // Request is what the query API received.
 type Request struct {
 	Workspace, Query, Timespan, Prefer, Authorization string
+	Bytes                                             int64 // of the answer's body, once written
 }
 
 // LogAnalytics is a fake query API.
@@ -142,6 +149,7 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 	la.mu.Lock()
 	la.requests = append(la.requests, Request{Workspace: workspace, Query: body.Query, Timespan: body.Timespan,
 		Prefer: r.Header.Get("Prefer"), Authorization: r.Header.Get("Authorization")})
+	idx := len(la.requests) - 1
 	var fault *Fault
 	if len(la.faults) > 0 {
 		fault = &la.faults[0]
@@ -161,7 +169,7 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "BadArgumentError", "The request had some invalid properties")
 		return
 	}
-	doc := map[string]any{"tables": []any{map[string]any{"name": "PrimaryResult", "columns": table.Columns, "rows": nonNil(table.Rows)}}}
+	var apiErr map[string]any // the error member of a 200 answer (partial results)
 	if fault != nil {
 		if fault.Until != nil {
 			select {
@@ -182,7 +190,7 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case fault.Partial != "":
-			doc["error"] = map[string]any{"code": "PartialError", "message": "There were some errors when processing your query.",
+			apiErr = map[string]any{"code": "PartialError", "message": "There were some errors when processing your query.",
 				"details": []any{map[string]any{"code": "EngineError", "message": fault.Partial}}}
 		case fault.Body != "":
 			w.Header().Set("Content-Type", "application/json")
@@ -195,14 +203,69 @@ func (la *LogAnalytics) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	json.NewEncoder(w).Encode(doc)
+	cw := &countingWriter{w: w}
+	writeAnswer(cw, table, apiErr)
+	la.mu.Lock()
+	la.requests[idx].Bytes = cw.n
+	la.mu.Unlock()
 }
 
-func nonNil(rows [][]any) [][]any {
-	if rows == nil {
-		return [][]any{}
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeAnswer writes the answer document row by row, as encoding/json would write it whole
+// (members in the order of its map encoding: error, tables; columns, name, rows).
+func writeAnswer(w io.Writer, table Table, apiErr map[string]any) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	bw.WriteString("{")
+	if apiErr != nil {
+		bw.WriteString(`"error":`)
+		writeJSON(bw, apiErr)
+		bw.WriteString(",")
 	}
-	return rows
+	bw.WriteString(`"tables":[{"columns":`)
+	writeJSON(bw, table.Columns)
+	bw.WriteString(`,"name":"PrimaryResult","rows":[`)
+	first := true
+	row := func(r []any) bool {
+		if !first {
+			bw.WriteString(",")
+		}
+		first = false
+		return writeJSON(bw, r) == nil
+	}
+	for _, r := range table.Rows {
+		if !row(r) {
+			return
+		}
+	}
+	if table.Stream != nil {
+		for r := range table.Stream {
+			if !row(r) {
+				return
+			}
+		}
+	}
+	bw.WriteString("]}]}\n")
+}
+
+// writeJSON writes v as json.Marshal does; a write error (the client went away) stops the answer.
+func writeJSON(w *bufio.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("fakeazure: answer value: %v", err)) // a test's table, not the handler's doing
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 func apiError(w http.ResponseWriter, status int, code, msg string) {
