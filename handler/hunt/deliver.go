@@ -115,7 +115,7 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 			release = append(release, claimed[i:]...)
 			break
 		}
-		more, err := p.wholes(c.more)
+		more, err := p.wholes(c.others())
 		if err != nil {
 			errs = append(errs, err)
 			release = append(release, claimed[i:]...)
@@ -253,7 +253,7 @@ type digestSeq struct {
 func (d *digestSeq) Len() int {
 	if d.n == 0 {
 		for _, c := range d.cands {
-			d.n += 1 + len(c.more)
+			d.n += 1 + len(c.others())
 		}
 	}
 	return d.n
@@ -268,7 +268,7 @@ func (d *digestSeq) All() iter.Seq[*Finding] {
 			} else {
 				shown = c.group[0]
 			}
-			for _, f := range append([]*Finding{shown}, c.more...) {
+			for _, f := range append([]*Finding{shown}, c.others()...) {
 				w, err := d.p.sp.whole(f)
 				if err != nil {
 					d.err = err

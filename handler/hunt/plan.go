@@ -1,6 +1,7 @@
 package hunt
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -30,11 +31,10 @@ type plan struct {
 
 // cand is a fingerprint that needs a message: a new one, or a record taken up again.
 type cand struct {
-	fp    string
 	rec   *Record    // the record: one taken up again, or a new one while it is built
 	group []*Finding // a new fingerprint's findings in this run, its record built from them
-	// more holds its occurrences in this run other than the one its message shows: they are
-	// told with it (as thread replies, or in the message itself).
+	// more holds a record's occurrences in this run other than the one its message shows: they
+	// are told with it (as thread replies, or in the message itself). See others.
 	more       []*Finding
 	version    string // the Version the record got when it was last written, to build it again
 	wasPending bool   // the store had it pending before the run
@@ -82,6 +82,51 @@ func (p *plan) stillPending() int {
 // isNew reports a fingerprint the store had no record of.
 func (c *cand) isNew() bool { return c.group != nil }
 
+// others returns c's occurrences in this run other than the one its message shows (for a new
+// fingerprint, worked out when asked: most have none, and a flood has many).
+func (c *cand) others() []*Finding {
+	if c.isNew() {
+		return others(c.group[0], c.group)
+	}
+	return c.more
+}
+
+// group returns the findings grouped by fingerprint, each group in time order and the groups in
+// the order of their first finding (the fingerprint first seen first). findings is sorted by
+// time; the groups are windows of one slice of pointers, with no map.
+func group(findings []Finding) [][]*Finding {
+	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Time.Before(findings[j].Time) })
+	idx := make([]int32, len(findings))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	// Stable: within a fingerprint, time order stays.
+	slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(findings[a].Fingerprint, findings[b].Fingerprint) })
+	ptrs := make([]*Finding, len(idx))
+	for i, j := range idx {
+		ptrs[i] = &findings[j]
+	}
+	type run struct {
+		group []*Finding
+		first int32 // where its first finding is in time order
+	}
+	var runs []run
+	for start := 0; start < len(ptrs); {
+		end := start + 1
+		for end < len(ptrs) && ptrs[end].Fingerprint == ptrs[start].Fingerprint {
+			end++
+		}
+		runs = append(runs, run{ptrs[start:end:end], idx[start]})
+		start = end
+	}
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.first, b.first) })
+	groups := make([][]*Finding, len(runs))
+	for i, r := range runs {
+		groups[i] = r.group
+	}
+	return groups
+}
+
 // repeat is a delivered record and its occurrences not yet told.
 type repeat struct {
 	rec   *Record
@@ -97,7 +142,7 @@ func (p *plan) record(h *Hunt, c *cand) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := &Record{Fingerprint: c.fp, State: Pending, Finding: first, Version: c.version}
+	rec := &Record{Fingerprint: first.Fingerprint, State: Pending, Finding: first, Version: c.version}
 	for _, f := range unseen(rec, c.group) {
 		if f.Occurrence != first.Occurrence {
 			if f, err = p.sp.whole(f); err != nil {
@@ -126,34 +171,25 @@ func (p *plan) wholes(fs []*Finding) ([]*Finding, error) {
 
 // plan decides what each fingerprint needs: a claim, an occurrence count, a repeat, or nothing.
 func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp *spill, sum *Summary) (*plan, error) {
-	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Time.Before(findings[j].Time) })
-	var order []string
-	groups := make(map[string][]*Finding)
-	for i := range findings {
-		f := &findings[i]
-		if groups[f.Fingerprint] == nil {
-			order = append(order, f.Fingerprint)
-		}
-		groups[f.Fingerprint] = append(groups[f.Fingerprint], f)
-	}
-	sum.Fingerprints = len(order)
+	groups := group(findings)
+	sum.Fingerprints = len(groups)
 
 	p := &plan{st: st, sp: sp}
 	free := func(rec *Record) bool { return !rec.ClaimedUntil.After(now) }
-	touched := make(map[string]bool)
-	for _, fp := range order {
-		group := groups[fp]
+	touched := make(map[string]bool) // the stored records the answer has
+	for _, group := range groups {
+		fp := group[0].Fingerprint
 		old := st.Records[fp]
 		if old == nil {
-			p.cands = append(p.cands, &cand{fp: fp, group: group, more: others(group[0], group)})
+			p.cands = append(p.cands, &cand{group: group})
 			sum.New++
 			continue
 		}
+		touched[fp] = true
 		if old.State == Pending && !free(old) {
 			continue // another run holds it
 		}
 		rec := old.Clone()
-		touched[fp] = true
 		switch fresh := unseen(rec, group); {
 		case rec.State == Pending:
 			whole, err := p.wholes(fresh)
@@ -168,7 +204,7 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp 
 					return nil, err
 				}
 			}
-			p.cands = append(p.cands, &cand{fp: fp, rec: rec, more: others(rec.Finding, group), wasPending: true})
+			p.cands = append(p.cands, &cand{rec: rec, more: others(rec.Finding, group), wasPending: true})
 			sum.Retried++
 		case len(fresh) > 0 && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
 			whole, err := p.wholes(fresh)
@@ -180,7 +216,7 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp 
 			}
 			// Alerting again starts afresh: what Load may have left out is not needed.
 			rec.State, rec.Finding, rec.Message, rec.Sparse = Pending, whole[0], MessageRef{}, false
-			p.cands = append(p.cands, &cand{fp: fp, rec: rec, more: fresh[1:]})
+			p.cands = append(p.cands, &cand{rec: rec, more: fresh[1:]})
 			sum.New++
 		case len(fresh) > 0:
 			p.repeats = append(p.repeats, repeat{rec: rec, fresh: fresh})
@@ -195,10 +231,10 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp 
 		if old.State == Pending {
 			p.pending++
 		}
-		if touched[fp] || groups[fp] != nil || old.State != Pending || !free(old) || old.Finding == nil {
+		if touched[fp] || old.State != Pending || !free(old) || old.Finding == nil {
 			continue
 		}
-		p.cands = append(p.cands, &cand{fp: fp, rec: old.Clone(), wasPending: true})
+		p.cands = append(p.cands, &cand{rec: old.Clone(), wasPending: true})
 		sum.Retried++
 	}
 
