@@ -2,8 +2,10 @@ package hunt_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -289,4 +291,29 @@ type updates struct {
 func (n *updates) Update(ctx context.Context, h *hunt.Hunt, prior, rec *hunt.Record) (hunt.MessageRef, error) {
 	n.updated = append(n.updated, prior.Fingerprint)
 	return n.updatingNotifier.Update(ctx, h, prior, rec)
+}
+
+// TestToldStaysBounded: the status remembers at most MaxTold occurrences, the newest, and no more
+// than a status row can hold whatever their length.
+func TestToldStaysBounded(t *testing.T) {
+	store := memstore.New()
+	note := &scaleNotifier{}
+	r := scaleRunner(nil, note, store)
+	r.MaxPosts = 400
+	var rows [][]any
+	for i := range 300 {
+		rows = append(rows, []any{scaleT0.Add(time.Duration(i) * time.Second), fmt.Sprintf("%03d-%s", i, strings.Repeat("<", 400)), fmt.Sprintf("fp-%03d", i)})
+	}
+	r.Source = streamSource{&hunt.Result{Columns: scaleCols, Rows: rows}}
+	if _, err := r.Run(context.Background(), scaleHunt); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Lookup(context.Background(), scaleHunt.ID, nil, false)
+	b, _ := json.Marshal(st.Told)
+	if len(st.Told) == 0 || len(st.Told) > hunt.MaxTold || len(b) > 64<<10 {
+		t.Fatalf("%d told occurrences in %d bytes of JSON", len(st.Told), len(b))
+	}
+	if last := st.Told[len(st.Told)-1]; last.Fingerprint != "fp-299" {
+		t.Errorf("newest told %q, want fp-299", last.Fingerprint)
+	}
 }

@@ -1,6 +1,7 @@
 package hunt
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,11 +42,13 @@ type Told struct {
 	At          time.Time `json:"t"`
 }
 
-// Bounds of Status.Told: entries, and the length of one (occurrence and fingerprint) worth
-// remembering; an occurrence of a message older than toldFor is forgotten.
+// Bounds of Status.Told: entries, the length of one (occurrence and fingerprint) worth
+// remembering, and of all as JSON (a store keeps them in the status row: Azure Table Storage's
+// row is 1 MB at most); an occurrence of a message older than toldFor is forgotten.
 const (
 	MaxTold     = 256
 	maxToldSize = 512
+	maxToldJSON = 64 << 10
 	toldFor     = 7 * 24 * time.Hour
 )
 
@@ -67,7 +70,14 @@ func (s *Status) remember(rec *Record, now time.Time) {
 			out = append(out, Told{Occurrence: id, Fingerprint: rec.Fingerprint, At: rec.NotifiedAt})
 		}
 	}
-	s.Told = out[max(0, len(out)-MaxTold):]
+	out = out[max(0, len(out)-MaxTold):]
+	for len(out) > 0 {
+		if b, err := json.Marshal(out); err == nil && len(b) <= maxToldJSON {
+			break
+		}
+		out = out[max(1, len(out)/8):] // the oldest eighth
+	}
+	s.Told = out
 }
 
 // Health counts failed runs, so an outage is announced once, and the day's work, for the heartbeat.
