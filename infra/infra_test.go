@@ -219,8 +219,9 @@ func checkIntProp(site *resource, span span, key string, okParam func(*param) []
 
 // checkForbidden: no app setting Flex Consumption replaces or refuses, and no siteConfig property it
 // refuses, as an object key or as an appSettings array entry (name: 'X'), in any file.
-// wantMemoryLimit is GOMEMLIMIT as main.bicep's appSettings must set it: a quarter of the instance.
-const wantMemoryLimit = "'${instanceMemoryMB / 4}MiB'"
+// wantMemoryLimit is GOMEMLIMIT as main.bicep's appSettings must set it: 7/32 of the instance, so
+// that the handler's whole memory stays within a quarter of it.
+const wantMemoryLimit = "'${instanceMemoryMB * 7 / 32}MiB'"
 
 // checkMemoryLimit: the Go runtime's soft memory limit follows the instance size, so that a large
 // answer makes the collector work harder rather than the instance run out of memory.
@@ -526,8 +527,8 @@ func TestChecksCatchBrokenInfra(t *testing.T) {
 		{"max instances literal", main, "maximumInstanceCount: maximumInstanceCount", "maximumInstanceCount: 1", "maximumInstanceCount is 1"},
 		{"max instances above 1000", main, "@maxValue(1000)", "@maxValue(5000)", "needs @maxValue(1000)"},
 		{"max instances unset", main, "        maximumInstanceCount: maximumInstanceCount\n", "", "sets no maximumInstanceCount"},
-		{"GOMEMLIMIT missing", main, "  GOMEMLIMIT: '${instanceMemoryMB / 4}MiB'\n", "", "sets no GOMEMLIMIT"},
-		{"GOMEMLIMIT fixed", main, "  GOMEMLIMIT: '${instanceMemoryMB / 4}MiB'\n", "  GOMEMLIMIT: '400MiB'\n", "GOMEMLIMIT is '400MiB'"},
+		{"GOMEMLIMIT missing", main, "  GOMEMLIMIT: '${instanceMemoryMB * 7 / 32}MiB'\n", "", "sets no GOMEMLIMIT"},
+		{"GOMEMLIMIT fixed", main, "  GOMEMLIMIT: '${instanceMemoryMB * 7 / 32}MiB'\n", "  GOMEMLIMIT: '400MiB'\n", "GOMEMLIMIT is '400MiB'"},
 		{"memory allowed list", main, "@allowed([ 512, 2048, 4096 ])", "@allowed([ 512, 1024, 2048, 4096 ])", "@allowed lists 1024"},
 		{"memory without allowed", main, "@allowed([ 512, 2048, 4096 ])\n", "", "needs @allowed"},
 		{"memory literal", main, "instanceMemoryMB: instanceMemoryMB", "instanceMemoryMB: 1536", "instanceMemoryMB is 1536"},
