@@ -87,6 +87,9 @@ type Summary struct {
 	Pending      int // records left pending for a later run
 	Truncated    int // result rows past MaxRows, not processed (Rows counts them)
 	Duration     time.Duration
+	// Read says how the run read its records: ReadStatus (none needed), ReadLookup (its
+	// answer's fingerprints, one by one) or ReadList (every record of the hunt).
+	Read string
 	// Quiet is set when the rule's trigger (triggerOperator, triggerThreshold) did not fire.
 	Quiet bool
 	// Interrupted is set when the run was cancelled (Ctrl-C, SIGTERM, the host going away):
@@ -117,6 +120,7 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("failed", s.Failed),
 		slog.Int("pending", s.Pending),
 		slog.Int("truncated", s.Truncated),
+		slog.String("read", s.Read),
 		slog.Duration("duration", s.Duration),
 	)
 }
@@ -137,6 +141,13 @@ func (s Summary) String() string {
 	return fmt.Sprintf("hunt %q window %s: %d rows%s, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest%s), %d failed, %d pending (%s)",
 		s.Hunt, s.Window, s.Rows, truncated, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, updated, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
 }
+
+// How a run read its records (Summary.Read).
+const (
+	ReadStatus = "status" // the status row alone (and the pending records, when they may exist)
+	ReadLookup = "lookup" // the answer's fingerprints, one by one
+	ReadList   = "list"   // every record of the hunt
+)
 
 // DefaultMaxRows is Runner.MaxRows when unset (HUNT_MAX_ROWS' default).
 const DefaultMaxRows = 100_000
@@ -223,7 +234,7 @@ func (r *Runner) hunt(ctx context.Context, h *Hunt, now time.Time, st *State, w 
 		findings = []Finding{f}
 	}
 
-	if st, err = r.records(ctx, h, now, st, findings); err != nil {
+	if st, err = r.records(ctx, h, now, st, findings, sum); err != nil {
 		return errors.Join(truncErr, fmt.Errorf("load state of hunt %s: %w", h.ID, err))
 	}
 	p, err := r.plan(h, now, st, findings, sp, sum)
@@ -274,7 +285,7 @@ const lookupCost = 1000 / 8
 // says there are none (Status.Settled), but at the hunt's first run of a UTC day. A run's cost
 // then does not grow with the hunt's history unless its answer does. A run that reads every
 // record counts them in st.Stored.
-func (r *Runner) records(ctx context.Context, h *Hunt, now time.Time, st *State, findings []Finding) (*State, error) {
+func (r *Runner) records(ctx context.Context, h *Hunt, now time.Time, st *State, findings []Finding, sum *Summary) (*State, error) {
 	toldBy := make(map[string]string, len(st.Told))
 	for _, t := range st.Told {
 		toldBy[t.Occurrence] = t.Fingerprint
@@ -294,10 +305,16 @@ func (r *Runner) records(ctx context.Context, h *Hunt, now time.Time, st *State,
 	pending := !st.Settled || st.Health.Today.Day != now.Format(time.DateOnly)
 	switch {
 	case len(fps) == 0 && !pending:
+		sum.Read = ReadStatus
 		return st, nil
+	case len(fps) == 0:
+		sum.Read = ReadStatus
+		return r.Store.Lookup(ctx, h.ID, nil, true)
 	case len(fps) <= lookupMax && len(fps)*lookupCost < st.Stored:
+		sum.Read = ReadLookup
 		return r.Store.Lookup(ctx, h.ID, fps, pending)
 	}
+	sum.Read = ReadList
 	all, err := r.Store.Load(ctx, h.ID)
 	if err == nil {
 		st.Stored = len(all.Records)
