@@ -138,8 +138,12 @@ func (s Summary) String() string {
 	if s.Updated > 0 {
 		updated = fmt.Sprintf(", %d by updating an earlier message", s.Updated)
 	}
-	return fmt.Sprintf("hunt %q window %s: %d rows%s, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest%s), %d failed, %d pending (%s)",
-		s.Hunt, s.Window, s.Rows, truncated, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, updated, s.Failed, s.Pending, s.Duration.Round(time.Millisecond))
+	read := ""
+	if s.Read != "" {
+		read = ", records read: " + s.Read
+	}
+	return fmt.Sprintf("hunt %q window %s: %d rows%s, %d fingerprints (%d new, %d already notified), %d repeats, %d retried, %d posted (%d in a digest%s), %d failed, %d pending%s (%s)",
+		s.Hunt, s.Window, s.Rows, truncated, s.Fingerprints, s.New, s.Known, s.Repeats, s.Retried, s.Posted, s.Digest, updated, s.Failed, s.Pending, read, s.Duration.Round(time.Millisecond))
 }
 
 // How a run read its records (Summary.Read).
