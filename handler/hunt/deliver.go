@@ -173,7 +173,7 @@ func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error
 			sum.Repeats += len(more)
 		}
 	}
-	errs = append(errs, r.release(ctx, h, p, release))
+	errs = append(errs, r.release(ctx, h, p, release, nil, 30*time.Second))
 	return errors.Join(errs...)
 }
 
@@ -205,24 +205,15 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary)
 		sum.Failed += len(claimed)
 		r.Log.Warn("notify failed", "hunt", h.ID, "digestOf", len(claimed), "err", err)
 		why := r.redact(err.Error())
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute+time.Duration(len(claimed))*10*time.Millisecond)
-		defer cancel()
-		rest, rerr := r.store(rctx, h, p, claimed, func(rec *Record) {
-			rec.Attempts++
-			rec.LastError = why
-			rec.ClaimedUntil = time.Time{}
-		}, false, func(*cand, *Record) {})
-		if rerr != nil {
-			r.keep(h, rest...)
-			rerr = fmt.Errorf("release %d claims: %w", len(rest), rerr)
-		}
-		return errors.Join(fmt.Errorf("notify digest of %d findings: %w", len(claimed), err), rerr)
+		failed := func(rec *Record) { rec.Attempts, rec.LastError = rec.Attempts+1, why }
+		return errors.Join(fmt.Errorf("notify digest of %d findings: %w", len(claimed), err),
+			r.release(ctx, h, p, claimed, failed, floodTime(len(claimed))))
 	}
 	sum.Posted += len(claimed)
 	sum.Digest = len(claimed)
 	at := r.Now()
 	// The digest is out: record it even if the run is cancelled, with time for a flood of any size.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute+time.Duration(len(claimed))*10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), floodTime(len(claimed)))
 	defer cancel()
 	var lost []*Record
 	rest, err := r.store(ctx, h, p, claimed, func(rec *Record) { delivered(rec, ref, at) }, false,
@@ -240,6 +231,9 @@ func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary)
 	}
 	return errors.Join(errs...)
 }
+
+// floodTime is how long the writes of n records of a digest may take, whatever the run's context.
+func floodTime(n int) time.Duration { return time.Minute + time.Duration(n)*10*time.Millisecond }
 
 // digestSeq is the findings of a digest's cands, read back whole from the run's spill as they
 // are yielded: each cand's shown finding, then its further occurrences.
@@ -307,16 +301,13 @@ func (r *Runner) tellRepeats(ctx context.Context, h *Hunt, p *plan, budget int, 
 			rec = full
 		}
 		fresh := slices.DeleteFunc(slices.Clone(rp.fresh), rec.seen)
-		fresh, err := p.wholes(fresh[:min(len(fresh), budget)])
+		fresh, err := p.count(h, rec, fresh[:min(len(fresh), budget)])
 		if err != nil {
 			errs = append(errs, err)
 			break
 		}
 		if len(fresh) == 0 {
 			continue
-		}
-		for _, f := range fresh {
-			rec.count(h, f)
 		}
 		sctx, done := r.sending(ctx)
 		err = r.Notifier.Repeat(sctx, h, rec, fresh)
@@ -356,14 +347,20 @@ func (r *Runner) failed(h *Hunt, rec *Record, err error) {
 }
 
 // release gives claims back so the next run retries at once instead of waiting for the lease to
-// lapse; it must happen even when ctx was cancelled.
-func (r *Runner) release(ctx context.Context, h *Hunt, p *plan, cs []*cand) error {
+// lapse; it must happen even when ctx was cancelled, within limit. mark, when set, changes each
+// record too (the failure a digest's records keep).
+func (r *Runner) release(ctx context.Context, h *Hunt, p *plan, cs []*cand, mark func(*Record), limit time.Duration) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	defer cancel()
-	rest, err := r.store(rctx, h, p, cs, func(rec *Record) { rec.ClaimedUntil = time.Time{} }, true, func(*cand, *Record) {})
+	rest, err := r.store(rctx, h, p, cs, func(rec *Record) {
+		if mark != nil {
+			mark(rec)
+		}
+		rec.ClaimedUntil = time.Time{}
+	}, false, func(*cand, *Record) {})
 	if err != nil {
 		r.keep(h, rest...)
 		return fmt.Errorf("release %d claims: %w", len(rest), err)

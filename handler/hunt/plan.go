@@ -143,17 +143,23 @@ func (p *plan) record(h *Hunt, c *cand) (*Record, error) {
 		return nil, err
 	}
 	rec := &Record{Fingerprint: first.Fingerprint, State: Pending, Finding: first, Version: c.version}
-	for _, f := range unseen(rec, c.group) {
-		if f.Occurrence != first.Occurrence {
-			if f, err = p.sp.whole(f); err != nil {
-				return nil, err
-			}
-		} else {
-			f = first
-		}
-		rec.count(h, f)
+	rec.count(h, first)
+	if _, err := p.count(h, rec, unseen(rec, c.group)); err != nil {
+		return nil, err
 	}
 	return rec, nil
+}
+
+// count reads fs back whole and counts each as an occurrence of rec; it returns them whole.
+func (p *plan) count(h *Hunt, rec *Record, fs []*Finding) ([]*Finding, error) {
+	whole, err := p.wholes(fs)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range whole {
+		rec.count(h, f)
+	}
+	return whole, nil
 }
 
 // wholes returns fs read back whole.
@@ -192,14 +198,11 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp 
 		rec := old.Clone()
 		switch fresh := unseen(rec, group); {
 		case rec.State == Pending:
-			whole, err := p.wholes(fresh)
-			if err != nil {
+			if _, err := p.count(h, rec, fresh); err != nil {
 				return nil, err
 			}
-			for _, f := range whole {
-				rec.count(h, f)
-			}
 			if rec.Finding == nil {
+				var err error
 				if rec.Finding, err = sp.whole(group[0]); err != nil {
 					return nil, err
 				}
@@ -207,12 +210,9 @@ func (r *Runner) plan(h *Hunt, now time.Time, st *State, findings []Finding, sp 
 			p.cands = append(p.cands, &cand{rec: rec, more: others(rec.Finding, group), wasPending: true})
 			sum.Retried++
 		case len(fresh) > 0 && r.TTL > 0 && now.Sub(rec.NotifiedAt) > r.TTL:
-			whole, err := p.wholes(fresh)
+			whole, err := p.count(h, rec, fresh)
 			if err != nil {
 				return nil, err
-			}
-			for _, f := range whole {
-				rec.count(h, f)
 			}
 			// Alerting again starts afresh: what Load may have left out is not needed.
 			rec.State, rec.Finding, rec.Message, rec.Sparse = Pending, whole[0], MessageRef{}, false

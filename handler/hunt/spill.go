@@ -158,6 +158,3 @@ func (s *spill) close() {
 		s.file = nil
 	}
 }
-
-// spilled reports whether f is a header whose Fields are in a spill.
-func (f *Finding) spilled() bool { return f.at != 0 }
