@@ -26,6 +26,11 @@ func (r *Runner) claim(ctx context.Context, h *Hunt, p *plan, now time.Time) err
 	if _, err := r.store(ctx, h, p, p.cands[:p.limit], claim, !p.digest, lost); err != nil {
 		return fmt.Errorf("claim findings of hunt %s: %w", h.ID, err)
 	}
+	for _, c := range p.cands[:p.limit] {
+		if !c.lost {
+			p.claimed = append(p.claimed, c)
+		}
+	}
 	var queued []*cand
 	for _, c := range p.cands[p.limit:] {
 		if c.isNew() {
@@ -37,7 +42,7 @@ func (r *Runner) claim(ctx context.Context, h *Hunt, p *plan, now time.Time) err
 	}
 	if _, ok := r.Notifier.(Updater); ok && !p.digest {
 		var fresh []*Record
-		for _, c := range p.claimed() {
+		for _, c := range p.claimed {
 			if c.isNew() {
 				fresh = append(fresh, c.rec)
 			}
@@ -105,7 +110,7 @@ func (r *Runner) store(ctx context.Context, h *Hunt, p *plan, cs []*cand, change
 // post delivers the claimed records in order and records each result as soon as it is known.
 // A record's further occurrences in this run follow its message as repeats.
 func (r *Runner) post(ctx context.Context, h *Hunt, p *plan, sum *Summary) error {
-	claimed := p.claimed()
+	claimed := p.claimed
 	var errs []error
 	var release []*cand
 	for i, c := range claimed {
@@ -193,7 +198,7 @@ func (r *Runner) sending(ctx context.Context) (context.Context, context.CancelFu
 // postDigest delivers the claimed records, every occurrence of each, as one digest message. The
 // records are built again (plan.record) to be recorded, claimChunk at a time.
 func (r *Runner) postDigest(ctx context.Context, h *Hunt, p *plan, sum *Summary) error {
-	claimed := p.claimed()
+	claimed := p.claimed
 	fs := &digestSeq{p: p, cands: claimed}
 	sctx, done := r.sending(ctx)
 	ref, err := r.Notifier.Digest(sctx, h, fs)

@@ -19,6 +19,7 @@ type plan struct {
 	sp      *spill
 	cands   []*cand  // fingerprints that need a message, in order
 	limit   int      // the first limit cands are claimed and posted; the others wait
+	claimed []*cand  // set by claim: the first limit cands, less those someone else stored first
 	repeats []repeat // notified fingerprints seen again
 	digest  bool     // post the claimed cands as one digest
 	// supersede holds, for a new fingerprint whose occurrence a delivered message already told
@@ -40,17 +41,6 @@ type cand struct {
 	wasPending bool   // the store had it pending before the run
 	stored     string // the state the run last stored it in; "" while not stored by this run
 	lost       bool   // someone else stored it first: not this run's to post
-}
-
-// claimed returns the cands this run posts: the first limit, less those someone else took.
-func (p *plan) claimed() []*cand {
-	var out []*cand
-	for _, c := range p.cands[:p.limit] {
-		if !c.lost {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // inserted counts the new records the run stored.
